@@ -1,0 +1,63 @@
+# sanet build. Everything is found through pkg-config; `make deps` installs it.
+PKGS      := PETSc SLEPc hdf5-openmpi scalapack-openmpi libpng zlib openblas
+CC        := mpicc
+BUILD     := build
+PREFIX    ?= /usr/local
+SANITIZE  ?= 0
+OPTFLAGS  ?= -O2 -g
+WARN      := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wpointer-arith -Wstrict-prototypes
+CFLAGS    := -std=c11 -D_GNU_SOURCE $(OPTFLAGS) $(WARN) -Iinclude $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+ifeq ($(SANITIZE),1)
+  BUILD   := build-asan
+  CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer
+  LDFLAGS += -fsanitize=address,undefined
+endif
+
+LIB_SRC   := $(sort $(wildcard src/io/*.c src/patch/*.c src/graph/*.c src/spectral/*.c src/layer/*.c src/cluster/*.c))
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+APPS      := sanet sanet-convert sanet-occlude
+APP_BIN   := $(APPS:%=$(BUILD)/%)
+TEST_SRC  := $(sort $(wildcard tests/test_*.c))
+TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+HEADERS   := $(wildcard include/*.h)
+
+.PHONY: all deps check demo data study bench clean install fuzz
+all: $(APP_BIN) $(TEST_BIN)
+
+deps:
+	./tools/deps.sh
+
+$(BUILD)/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libsanet.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%: $(BUILD)/obj/src/app/%.o $(BUILD)/libsanet.a
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libsanet.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+check: deps
+	$(MAKE) all
+	BUILD=$(BUILD) ./tests/run.sh
+
+demo: deps
+	$(MAKE) $(BUILD)/sanet
+	./tools/mpirun.sh 2 $(BUILD)/sanet -input data/mnist-2000.h5 -output $(BUILD)/demo -options_file jobs/mnist-small.yaml
+
+data: deps
+	$(MAKE) $(BUILD)/sanet-convert
+	./tools/fetch-mnist.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(APP_BIN) $(DESTDIR)$(PREFIX)/bin
+
+clean:
+	rm -rf build build-asan
