@@ -1,0 +1,251 @@
+#include <cblas.h>
+#include <float.h>
+#include <math.h>
+#include "sanet.h"
+
+/* Exact kNN by blocked single-precision GEMM with the reference blocks travelling around
+   a ring of ranks. Pass 1 selects the k best per query with float distance keys; pass 2
+   sends the blocks around once more and recomputes the k selected distances in double,
+   so reported distances (and exact duplicates at 0) do not depend on float cancellation.
+
+   Determinism: the selection order is (key, global index), a total order, and a pair's
+   float key depends only on the two rows, so the result does not depend on the rank
+   count or the tiling. Keys within the float error bound of 0 are snapped to exactly 0:
+   exact duplicates then tie at 0 and are chosen by index even though the GEMM dot and
+   our norms are summed in different orders. */
+
+#define KNN_TILE_QUERIES 256  /* rows of the distance tile (queries) */
+#define KNN_TILE_REFS    4096 /* columns of the distance tile (references): 4 MB tile */
+#define KNN_CHUNK        16   /* columns tested at once against the k-th best */
+
+static PetscLogEvent SANET_KNN_EVENT = 0;
+
+/* Squared norms summed in a fixed order by the same code for queries and references, so
+   identical rows get bitwise identical norms. */
+static void KNNRowNorms(PetscInt n, PetscInt dim, const float *X, float *nrm)
+{
+  for (PetscInt i = 0; i < n; i++) {
+    const float *x = X + (size_t)i * dim;
+    float        s = 0.0f;
+    for (PetscInt j = 0; j < dim; j++) s += x[j] * x[j];
+    nrm[i] = s;
+  }
+}
+
+/* Replaces the top (worst) entry of a max-heap ordered by (key, idx) and sifts down. */
+static inline void KNNHeapReplaceTop(PetscInt k, float *key, PetscInt *idx, float d, PetscInt g)
+{
+  PetscInt p = 0;
+  for (;;) {
+    PetscInt c = 2 * p + 1, w;
+    if (c >= k) break;
+    w = c;
+    if (c + 1 < k && (key[c + 1] > key[c] || (key[c + 1] == key[c] && idx[c + 1] > idx[c]))) w = c + 1;
+    if (key[w] < d || (key[w] == d && idx[w] < g)) break;
+    key[p] = key[w];
+    idx[p] = idx[w];
+    p      = w;
+  }
+  key[p] = d;
+  idx[p] = g;
+}
+
+/* Turns one GEMM tile C = -2 Q R^T (nq x nr, compact rows) into distance keys and merges
+   them into the heaps of the nq queries. A NaN entry marks the query itself; it fails
+   every `<=` test and is never selected. Whole chunks are skipped with one vectorisable
+   test when no entry beats the current k-th best. */
+static void KNNScanTile(PetscInt nq, PetscInt nr, float *C, const float *qnrm, const float *rnrm, float snap, PetscInt rglobal0, PetscInt k, float *hkey, PetscInt *hidx)
+{
+  for (PetscInt i = 0; i < nq; i++) {
+    float    *c   = C + (size_t)i * nr;
+    float    *key = hkey + (size_t)i * k;
+    PetscInt *idx = hidx + (size_t)i * k;
+    float     nqi = qnrm[i], thr = key[0];
+
+    for (PetscInt j0 = 0; j0 < nr; j0 += KNN_CHUNK) {
+      PetscInt jn  = PetscMin(KNN_CHUNK, nr - j0);
+      int      any = 0;
+      for (PetscInt j = j0; j < j0 + jn; j++) {
+        float s = nqi + rnrm[j], d = c[j] + s;
+        d = (d <= snap * s) ? 0.0f : d; /* clamps negatives, snaps float noise to 0, keeps NaN */
+        c[j] = d;
+        any |= (d <= thr);
+      }
+      if (!any) continue;
+      for (PetscInt j = j0; j < j0 + jn; j++) {
+        float    d = c[j];
+        PetscInt g = rglobal0 + j;
+        if (!(d <= thr)) continue;
+        if (d == thr && g > idx[0]) continue;
+        KNNHeapReplaceTop(k, key, idx, d, g);
+        thr = key[0];
+      }
+    }
+  }
+}
+
+/* Posts the ring exchange: send the block we hold to the next rank, receive the
+   previous rank's block. */
+static PetscErrorCode KNNRingPost(MPI_Comm comm, MPI_Datatype rowtype, const float *send, PetscInt nsend, float *recv, PetscInt nrecv, PetscMPIInt prev, PetscMPIInt next, MPI_Request req[2])
+{
+  PetscMPIInt ns, nr;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMPIIntCast(nsend, &ns));
+  PetscCall(PetscMPIIntCast(nrecv, &nr));
+  PetscCallMPI(MPI_Irecv(recv, nr, rowtype, prev, 0, comm, &req[0]));
+  PetscCallMPI(MPI_Isend(send, ns, rowtype, next, 0, comm, &req[1]));
+  PetscFunctionReturn(0);
+}
+
+/* Pass 1 on one reference block: tiles of queries x references through sgemm. */
+static PetscErrorCode KNNBlockSelect(PetscInt nlocal, PetscInt dim, const float *X, const float *qnrm, PetscInt nref, const float *R, float *rnrm, PetscInt rglobal0, PetscBool own, PetscInt tileq, PetscInt tiler, float *C, PetscInt k, float *hkey, PetscInt *hidx)
+{
+  const float snap = (float)(dim + 2) * FLT_EPSILON; /* bound on |float key| of an exact duplicate, relative to |q|^2+|r|^2 */
+
+  PetscFunctionBegin;
+  KNNRowNorms(nref, dim, R, rnrm);
+  for (PetscInt r0 = 0; r0 < nref; r0 += tiler) {
+    PetscInt nr = PetscMin(tiler, nref - r0);
+    for (PetscInt q0 = 0; q0 < nlocal; q0 += tileq) {
+      PetscInt nq = PetscMin(tileq, nlocal - q0);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)nq, (blasint)nr, (blasint)dim, -2.0f, X + (size_t)q0 * dim, (blasint)dim, R + (size_t)r0 * dim, (blasint)dim, 0.0f, C, (blasint)nr);
+      if (own) { /* exclude each query itself, by index */
+        for (PetscInt i = 0; i < nq; i++) {
+          PetscInt col = q0 + i - r0;
+          if (col >= 0 && col < nr) C[(size_t)i * nr + col] = NAN;
+        }
+      }
+      KNNScanTile(nq, nr, C, qnrm + q0, rnrm + r0, snap, rglobal0 + r0, k, hkey + (size_t)q0 * k, hidx + (size_t)q0 * k);
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Pass 2 on one reference block: exact double distances of the selected neighbours it holds. */
+static PetscErrorCode KNNBlockExact(PetscInt nlocal, PetscInt dim, const float *X, PetscInt nref, const float *R, PetscInt rglobal0, PetscInt k, const PetscInt *nbr, PetscReal *d2)
+{
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < nlocal; i++) {
+    const float *x = X + (size_t)i * dim;
+    for (PetscInt t = 0; t < k; t++) {
+      PetscInt     j = nbr[i * k + t] - rglobal0;
+      const float *y;
+      PetscReal    s = 0.0;
+      if (j < 0 || j >= nref) continue;
+      y = R + (size_t)j * dim;
+      for (PetscInt l = 0; l < dim; l++) {
+        PetscReal e = (PetscReal)x[l] - (PetscReal)y[l];
+        s += e * e;
+      }
+      d2[i * k + t] = s;
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Sorts each query's k neighbours by (d2, global index): insertion sort, k is small. */
+static PetscErrorCode KNNSortRows(PetscInt nlocal, PetscInt k, PetscInt *nbr, PetscReal *d2)
+{
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < nlocal; i++) {
+    PetscInt  *n = nbr + (size_t)i * k;
+    PetscReal *d = d2 + (size_t)i * k;
+    for (PetscInt a = 1; a < k; a++) {
+      PetscInt  g = n[a], b = a;
+      PetscReal v = d[a];
+      while (b > 0 && (d[b - 1] > v || (d[b - 1] == v && n[b - 1] > g))) {
+        d[b] = d[b - 1];
+        n[b] = n[b - 1];
+        b--;
+      }
+      d[b] = v;
+      n[b] = g;
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetKNNExact(MPI_Comm comm, PetscInt nlocal, PetscInt dim, const float *X, PetscInt k, PetscInt *nbr, PetscReal *d2)
+{
+  PetscMPIInt  size, rank, prev, next;
+  PetscInt    *counts, *starts, Nglobal = 0, nmax = 0, tileq = KNN_TILE_QUERIES, tiler = KNN_TILE_REFS;
+  PetscInt     chk[3], gchk[3];
+  float       *qnrm, *rnrm, *buf[2], *C, *hkey;
+  PetscInt    *hidx;
+  MPI_Datatype rowtype;
+  MPI_Request  req[2];
+
+  PetscFunctionBegin;
+  if (!SANET_KNN_EVENT) PetscCall(PetscLogEventRegister("SanetKNNExact", PETSC_OBJECT_CLASSID, &SANET_KNN_EVENT));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCheck(nlocal >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "kNN: local row count %" PetscInt_FMT " must be >= 0", nlocal);
+  PetscCheck(dim >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "kNN: dimension %" PetscInt_FMT " must be >= 1", dim);
+  PetscCall(PetscOptionsGetInt(NULL, NULL, "-knn_tile_queries", &tileq, NULL));
+  PetscCall(PetscOptionsGetInt(NULL, NULL, "-knn_tile_refs", &tiler, NULL));
+  PetscCheck(tileq >= 1 && tiler >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "kNN tile sizes must be >= 1, got %" PetscInt_FMT " x %" PetscInt_FMT, tileq, tiler);
+
+  PetscCall(PetscMalloc2(size, &counts, size + 1, &starts));
+  PetscCallMPI(MPI_Allgather(&nlocal, 1, MPIU_INT, counts, 1, MPIU_INT, comm));
+  starts[0] = 0;
+  for (PetscMPIInt r = 0; r < size; r++) {
+    starts[r + 1] = starts[r] + counts[r];
+    nmax          = PetscMax(nmax, counts[r]);
+  }
+  Nglobal = starts[size];
+  PetscCheck(k >= 1 && k < Nglobal, comm, PETSC_ERR_ARG_OUTOFRANGE, "kNN needs 1 <= k < number of rows: k = %" PetscInt_FMT ", rows = %" PetscInt_FMT, k, Nglobal);
+
+  /* All ranks must agree on dim, and the data must be finite (a NaN would silently drop
+     out of every comparison); one reduction checks both. */
+  PetscCall(PetscMalloc1(nlocal, &qnrm));
+  KNNRowNorms(nlocal, dim, X, qnrm);
+  chk[0] = -dim;
+  chk[1] = dim;
+  chk[2] = 0;
+  for (PetscInt i = 0; i < nlocal; i++)
+    if (!isfinite(qnrm[i])) chk[2] = 1;
+  PetscCall(MPIU_Allreduce(chk, gchk, 3, MPIU_INT, MPI_MAX, comm));
+  PetscCheck(-gchk[0] == gchk[1], comm, PETSC_ERR_ARG_INCOMP, "kNN: ranks disagree on the dimension (%" PetscInt_FMT " to %" PetscInt_FMT ")", -gchk[0], gchk[1]);
+  PetscCheck(!gchk[2], comm, PETSC_ERR_FP, "kNN: input rows contain Inf/NaN or have squared norms beyond single precision");
+
+  PetscCall(PetscLogEventBegin(SANET_KNN_EVENT, 0, 0, 0, 0));
+  PetscCall(PetscMalloc6(nmax, &rnrm, (size_t)nmax * dim, &buf[0], size > 1 ? (size_t)nmax * dim : 0, &buf[1], (size_t)tileq * tiler, &C, (size_t)nlocal * k, &hkey, (size_t)nlocal * k, &hidx));
+  for (PetscInt i = 0; i < nlocal * k; i++) {
+    hkey[i] = INFINITY; /* every finite key beats an empty slot */
+    hidx[i] = PETSC_MAX_INT;
+  }
+  PetscCallMPI(MPI_Type_contiguous((PetscMPIInt)dim, MPI_FLOAT, &rowtype));
+  PetscCallMPI(MPI_Type_commit(&rowtype));
+  prev = (rank + size - 1) % size;
+  next = (rank + 1) % size;
+
+  /* Two trips of the blocks around the ring: select, then recompute exactly. At step s we
+     hold the block of rank (rank - s) mod size and fetch the next one while computing. */
+  for (PetscInt pass = 0; pass < 2; pass++) {
+    const float *cur   = X;
+    PetscInt     which = 0;
+    for (PetscMPIInt s = 0; s < size; s++) {
+      PetscMPIInt src = (rank - s + size) % size, nsrc = (rank - s - 1 + 2 * size) % size;
+      if (s < size - 1) PetscCall(KNNRingPost(comm, rowtype, cur, counts[src], buf[which], counts[nsrc], prev, next, req));
+      if (pass == 0) PetscCall(KNNBlockSelect(nlocal, dim, X, qnrm, counts[src], cur, rnrm, starts[src], (PetscBool)(s == 0), tileq, tiler, C, k, hkey, hidx));
+      else PetscCall(KNNBlockExact(nlocal, dim, X, counts[src], cur, starts[src], k, nbr, d2));
+      if (s < size - 1) {
+        PetscCallMPI(MPI_Waitall(2, req, MPI_STATUSES_IGNORE));
+        cur = buf[which];
+        which ^= 1;
+      }
+    }
+    if (pass == 0)
+      for (PetscInt i = 0; i < nlocal * k; i++) nbr[i] = hidx[i];
+  }
+  PetscCall(KNNSortRows(nlocal, k, nbr, d2));
+  PetscCall(PetscLogFlops(2.0 * (PetscLogDouble)nlocal * (PetscLogDouble)Nglobal * (PetscLogDouble)dim));
+  PetscCall(PetscLogEventEnd(SANET_KNN_EVENT, 0, 0, 0, 0));
+
+  PetscCallMPI(MPI_Type_free(&rowtype));
+  PetscCall(PetscFree6(rnrm, buf[0], buf[1], C, hkey, hidx));
+  PetscCall(PetscFree(qnrm));
+  PetscCall(PetscFree2(counts, starts));
+  PetscFunctionReturn(0);
+}
