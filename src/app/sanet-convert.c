@@ -1,0 +1,63 @@
+/* sanet-convert: public image formats to the sanet HDF5 input layout. */
+#include "sanet_io.h"
+
+static const char help[] = "Converts an image dataset to the sanet input layout (HDF5: /images [N,H,W,C] uint8, /labels [N] int32).\n"
+                           "Usage: sanet-convert -format mnist|cifar10|cifar100|png -images INPUT [-labels FILE] -o OUT.h5\n"
+                           "  -format mnist     -images IDX images file (plain or .gz), -labels IDX labels file (optional)\n"
+                           "  -format cifar10   -images batch file(s), comma-separated (data_batch_1.bin,...)\n"
+                           "  -format cifar100  -images batch file(s), comma-separated (train.bin,...); fine labels are kept\n"
+                           "  -format png       -images DIR with one subfolder of PNG files per class (sorted names give labels 0,1,...)\n"
+                           "  -o OUT.h5         output file; written to OUT.h5.tmp and renamed, so it exists only when complete\n";
+
+#define MAX_BATCHES 256
+
+static PetscErrorCode Convert(void)
+{
+  char           format[64], images[PETSC_MAX_PATH_LEN], labels[PETSC_MAX_PATH_LEN], out[PETSC_MAX_PATH_LEN];
+  char          *batches[MAX_BATCHES];
+  PetscInt       nbatches = MAX_BATCHES;
+  PetscBool      hasfmt, hasimg, haslab, hasout, ismnist, isc10, isc100, ispng;
+  SanetRawImages raw;
+
+  PetscFunctionBegin;
+  PetscCall(PetscOptionsGetString(NULL, NULL, "-format", format, sizeof(format), &hasfmt));
+  PetscCall(PetscOptionsGetString(NULL, NULL, "-labels", labels, sizeof(labels), &haslab));
+  PetscCall(PetscOptionsGetString(NULL, NULL, "-o", out, sizeof(out), &hasout));
+  PetscCheck(hasfmt, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Option -format is missing: give mnist, cifar10, cifar100 or png (see -help)");
+  PetscCheck(hasout && out[0], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Option -o (output HDF5 file) is missing (see -help)");
+  PetscCall(PetscStrcmp(format, "mnist", &ismnist));
+  PetscCall(PetscStrcmp(format, "cifar10", &isc10));
+  PetscCall(PetscStrcmp(format, "cifar100", &isc100));
+  PetscCall(PetscStrcmp(format, "png", &ispng));
+  PetscCheck(ismnist || isc10 || isc100 || ispng, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Option -format %s is not known: give mnist, cifar10, cifar100 or png", format);
+  PetscCheck(ismnist || !haslab, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Option -labels is only used with -format mnist (format %s keeps labels with the images)", format);
+  if (isc10 || isc100) {
+    PetscCall(PetscOptionsGetStringArray(NULL, NULL, "-images", batches, &nbatches, &hasimg));
+    PetscCheck(hasimg && nbatches > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Option -images is missing: give the CIFAR batch file(s), comma-separated");
+    PetscCall(SanetReadCIFAR(nbatches, (const char *const *)batches, isc10 ? 1 : 2, isc10 ? 10 : 100, &raw));
+    for (PetscInt i = 0; i < nbatches; i++) PetscCall(PetscFree(batches[i]));
+  } else {
+    PetscCall(PetscOptionsGetString(NULL, NULL, "-images", images, sizeof(images), &hasimg));
+    PetscCheck(hasimg && images[0], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Option -images is missing: give the %s", ismnist ? "IDX images file" : "folder of class subfolders");
+    if (ismnist) PetscCall(SanetReadMNIST(images, haslab ? labels : NULL, &raw));
+    else PetscCall(SanetReadPNGFolder(images, &raw));
+  }
+  PetscCall(SanetWriteDatasetFile(out, raw.N, raw.H, raw.W, raw.C, raw.pixels, raw.labels));
+  PetscCall(PetscPrintf(PETSC_COMM_SELF, "sanet-convert: wrote %s: %" PetscInt_FMT " images of %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT "%s\n", out, raw.N, raw.H, raw.W, raw.C, raw.labels ? " with labels" : ""));
+  PetscCall(SanetRawImagesDestroy(&raw));
+  PetscFunctionReturn(0);
+}
+
+int main(int argc, char **argv)
+{
+  PetscMPIInt size;
+  PetscBool   hashelp;
+
+  PetscCall(PetscInitialize(&argc, &argv, NULL, help));
+  PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
+  PetscCheck(size == 1, PETSC_COMM_WORLD, PETSC_ERR_SUP, "sanet-convert is serial: run it on 1 MPI rank, not %d", size);
+  PetscCall(PetscOptionsHasHelp(NULL, &hashelp));
+  if (!hashelp) PetscCall(Convert());
+  PetscCall(PetscFinalize());
+  return 0;
+}
