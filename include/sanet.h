@@ -96,3 +96,87 @@ PetscErrorCode SanetHungarianMax(PetscInt n, const PetscReal w[], PetscInt assig
 /* Counter-based generator: the same (seed, stream, index) always gives the same number,
    whatever the rank count. */
 PetscReal SanetRandUniform(unsigned long seed, unsigned long stream, unsigned long index);
+
+/* ------------------------------------- graphs --------------------------------------- */
+typedef enum { SANET_WEIGHT_BINARY, SANET_WEIGHT_GAUSSIAN, SANET_WEIGHT_SELFTUNE } SanetWeight;
+PETSC_EXTERN const char *const SanetWeights[];
+
+typedef struct {
+  SanetWeight type;
+  PetscReal   sigma;     /* Gaussian: w = exp(-d^2 / (2 sigma^2)) */
+  PetscInt    selftune;  /* self-tuning: sigma_i = distance to this neighbour (1-based) */
+} SanetWeightSpec;
+
+/* Symmetric affinity W (MPIAIJ, no diagonal) from neighbour lists: row i (global
+   rstart+i) links to nbr[i*kstride + 0..k-1] whose squared distance is <= d2max; an edge
+   present in either direction is kept (union). nbr/d2 as returned by SanetKNNExact. */
+PetscErrorCode SanetGraphFromNeighbors(MPI_Comm, PetscInt nlocal, PetscInt kstride, PetscInt k, const PetscInt nbr[], const PetscReal d2[], PetscReal d2max, const SanetWeightSpec *, Mat *W);
+
+/* Minimum spanning forest of a distributed edge list (global vertex ids < Nglobal) by
+   Kruskal on each rank, merged up a binary tree (rank 0 holds O(Nglobal) edges at most).
+   Returns, on all ranks, the number of connected components, the size of the largest,
+   and the largest forest edge weight. */
+PetscErrorCode SanetSpanningForest(MPI_Comm, PetscInt Nglobal, PetscInt nedges, const PetscInt ei[], const PetscInt ej[], const PetscReal w[], PetscInt *ncomponents, PetscInt *largest, PetscReal *wmax);
+/* Components of a symmetric graph matrix (its nonzero pattern). */
+PetscErrorCode SanetGraphComponents(Mat W, PetscInt *ncomponents, PetscInt *largest);
+
+/* ------------------------------ spectral procedures --------------------------------- */
+/* A spectral analysis procedure = (affinity, Laplacian, computing method). New computing
+   methods plug in through SanetProcMethod; each procedure has its own options prefix. */
+typedef enum { SANET_AFFINITY_KNN, SANET_AFFINITY_EPS } SanetAffinity;
+typedef enum { SANET_LAPLACIAN_SYM, SANET_LAPLACIAN_RW } SanetLaplacian;
+typedef enum { SANET_METHOD_KRYLOV } SanetProcMethod;
+PETSC_EXTERN const char *const SanetAffinities[];
+PETSC_EXTERN const char *const SanetLaplacians[];
+PETSC_EXTERN const char *const SanetProcMethods[];
+
+typedef struct _p_SanetProc *SanetProc;
+
+/* What a layer hands to its procedures: the graph vertices (kept patches) and their
+   shared neighbour lists. */
+typedef struct {
+  MPI_Comm         comm;
+  PetscInt         nlocal, Nglobal, rstart; /* vertices */
+  PetscInt         kstride;                 /* neighbours stored per vertex */
+  const PetscInt  *nbr;
+  const PetscReal *d2;
+  PetscReal        eta;                     /* longest MST edge (0 when not computed) */
+  PetscReal        budget_mb;               /* per-rank memory budget for one graph */
+} SanetProcInput;
+
+PetscErrorCode SanetProcCreate(MPI_Comm, SanetProc *);
+PetscErrorCode SanetProcSetOptionsPrefix(SanetProc, const char[]);
+PetscErrorCode SanetProcSetSeed(SanetProc, unsigned long seed, PetscInt stream);
+PetscErrorCode SanetProcSetFromOptions(SanetProc);
+/* Neighbours this procedure needs from the shared lists, and whether it needs eta. */
+PetscErrorCode SanetProcGetNeighborNeeds(SanetProc, PetscInt *k, PetscBool *eta);
+PetscErrorCode SanetProcGetNumFeatures(SanetProc, PetscInt *neig);
+/* Computes neig features per vertex (row-major, nlocal x neig) and the Laplacian
+   eigenvalue of each (ascending). */
+PetscErrorCode SanetProcApply(SanetProc, const SanetProcInput *, PetscReal *features, PetscReal *eigval);
+PetscErrorCode SanetProcView(SanetProc, PetscViewer);
+PetscErrorCode SanetProcGetStats(SanetProc, PetscInt *nnz, PetscInt *ncomponents, PetscInt *largest, PetscInt *its, PetscReal *maxres);
+PetscErrorCode SanetProcDestroy(SanetProc *);
+
+/* -------------------------------------- layers -------------------------------------- */
+/* A network is a list of layers named in -network; a name's leading letters give its type
+   (sal*, pool*, bin*, code*) and the name is the layer's options prefix (-sal1_...). */
+typedef enum { SANET_LAYER_SAL, SANET_LAYER_POOL, SANET_LAYER_BIN, SANET_LAYER_CODE } SanetLayerType;
+PETSC_EXTERN const char *const SanetLayerTypes[];
+typedef struct _p_SanetLayer *SanetLayer;
+
+PetscErrorCode SanetLayerCreate(MPI_Comm, const char name[], SanetLayer *);
+PetscErrorCode SanetLayerSetSeed(SanetLayer, unsigned long seed, PetscInt index);
+/* first: the layer reads images (patch padding and centring default on). */
+PetscErrorCode SanetLayerSetFromOptions(SanetLayer, PetscBool first);
+/* Output shape for an input of m x n x c (no computation), for plans and checks. */
+PetscErrorCode SanetLayerGetOutputShape(SanetLayer, PetscInt m, PetscInt n, PetscInt c, PetscInt *mo, PetscInt *no, PetscInt *co);
+PetscErrorCode SanetLayerApply(SanetLayer, const SanetMaps *in, SanetMaps *out);
+PetscErrorCode SanetLayerView(SanetLayer, PetscViewer);
+PetscErrorCode SanetLayerGetName(SanetLayer, const char **);
+PetscErrorCode SanetLayerDestroy(SanetLayer *);
+
+/* Writes DIR/result.h5 collectively: /labels [N] int32, /features [N,D] float64, the
+   confusion matrix and metric attributes when metrics != NULL (rank 0's copy is used).
+   Written under a temporary name and renamed once closed. */
+PetscErrorCode SanetWriteResult(MPI_Comm, const char path[], PetscInt Nglobal, PetscInt nlocal, PetscInt istart, const PetscInt labels[], PetscInt D, const PetscReal features[], const SanetMetrics *metrics);

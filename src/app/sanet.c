@@ -1,0 +1,214 @@
+static const char help[] = "sanet: image clustering by stacked spectral analysis layers (SA-Net).\n\n"
+                           "  mpirun -np P sanet -input DATA.h5 -output DIR [-options_file jobs/mnist.yaml]\n"
+                           "        [-clusters K] [-seed S] [-dry_run]\n\n"
+                           "  -network sal1,sal2,pool,bin,code   layers in order; each name is its options prefix\n"
+                           "  -sal1_patch 11 -sal1_stride 5 -sal1_procedures a,b   spectral analysis layer\n"
+                           "  -sal1_a_affinity knn|eps -sal1_a_k 9 -sal1_a_weight binary|gaussian|selftune\n"
+                           "  -sal1_a_laplacian sym|rw -sal1_a_neig 64 -sal1_a_eps_type krylovschur|lanczos\n"
+                           "  -pool_size 2 -pool_stride 1   -code_L 8 -code_order global|procedure\n"
+                           "  -kmeans_restarts 10 -kmeans_max_it 300 -kmeans_tol 1e-4\n"
+                           "See docs/usage.md for every option.\n\n";
+
+#include "sanet.h"
+#include <sys/stat.h>
+#include <errno.h>
+
+#define SANET_MAX_LAYERS 32
+
+/* OpenBLAS inside VMs often cannot identify the CPU and runs its slowest kernel. */
+extern char *openblas_get_corename(void);
+static PetscErrorCode CheckBLASKernel(MPI_Comm comm)
+{
+  const char *core = openblas_get_corename();
+
+  PetscFunctionBegin;
+  __builtin_cpu_init();
+  if (core && (!strcmp(core, "Prescott") || !strcmp(core, "Core2") || !strcmp(core, "Nehalem")) && (__builtin_cpu_supports("avx2") || __builtin_cpu_supports("avx512f")))
+    PetscCall(PetscPrintf(comm, "warning: OpenBLAS runs its generic '%s' kernel on a CPU with %s; set OPENBLAS_CORETYPE=%s for several times faster GEMM\n", core, __builtin_cpu_supports("avx512f") ? "AVX-512" : "AVX2", __builtin_cpu_supports("avx512f") ? "SkylakeX" : "Haswell"));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode MakeOutputDir(MPI_Comm comm, const char dir[])
+{
+  PetscMPIInt rank;
+  int         err = 0;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (!rank) {
+    char probe[PETSC_MAX_PATH_LEN];
+    FILE *fp;
+    if (mkdir(dir, 0775) && errno != EEXIST) err = errno;
+    if (!err) {
+      PetscCall(PetscSNPrintf(probe, sizeof(probe), "%s/.sanet-write-test", dir));
+      fp = fopen(probe, "w");
+      if (!fp) err = errno;
+      else {
+        fclose(fp);
+        remove(probe);
+      }
+    }
+  }
+  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, comm));
+  PetscCheck(!err, comm, PETSC_ERR_FILE_OPEN, "-output %s: cannot create or write the directory: %s", dir, strerror(err));
+  PetscFunctionReturn(0);
+}
+
+int main(int argc, char **argv)
+{
+  MPI_Comm       comm;
+  char           input[PETSC_MAX_PATH_LEN] = "", outdir[PETSC_MAX_PATH_LEN] = "", path[PETSC_MAX_PATH_LEN];
+  char          *names[SANET_MAX_LAYERS];
+  PetscInt       nlayers = SANET_MAX_LAYERS, K = 0, seed = 0, D;
+  PetscBool      set, dry_run = PETSC_FALSE;
+  SanetLayer     layer[SANET_MAX_LAYERS];
+  SanetImages    images;
+  SanetMaps      maps, next;
+  SanetKMeans    km;
+  PetscInt      *labels;
+  PetscReal      inertia;
+  PetscLogStage  stage;
+  PetscLogDouble t0, t1, tstart;
+  PetscMPIInt    rank, size;
+
+  PetscCall(SlepcInitialize(&argc, &argv, NULL, help));
+  comm = PETSC_COMM_WORLD;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCall(PetscTime(&tstart));
+  PetscOptionsBegin(comm, NULL, "sanet", NULL);
+  PetscCall(PetscOptionsString("-input", "Input HDF5 file (/images [N,H,W,C], optional /labels)", NULL, input, input, sizeof(input), NULL));
+  PetscCall(PetscOptionsString("-output", "Output directory", NULL, outdir, outdir, sizeof(outdir), NULL));
+  PetscCall(PetscOptionsInt("-clusters", "Number of clusters (default: classes in /labels)", NULL, K, &K, NULL));
+  PetscCall(PetscOptionsInt("-seed", "Seed of every random choice", NULL, seed, &seed, NULL));
+  PetscCall(PetscOptionsBool("-dry_run", "Validate input and options, print the plan, compute nothing", NULL, dry_run, &dry_run, NULL));
+  PetscCall(PetscOptionsStringArray("-network", "Layers in order (sal*, pool*, bin*, code*)", NULL, names, &nlayers, &set));
+  PetscOptionsEnd();
+  PetscCheck(input[0], comm, PETSC_ERR_USER_INPUT, "Missing -input DATA.h5");
+  PetscCheck(outdir[0] || dry_run, comm, PETSC_ERR_USER_INPUT, "Missing -output DIR");
+  PetscCheck(seed >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-seed %" PetscInt_FMT " must be >= 0", seed);
+  PetscCheck(K >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-clusters %" PetscInt_FMT " must be >= 1", K);
+  if (!set) {
+    const char *def[] = {"sal1", "sal2", "pool", "bin", "code"};
+    nlayers           = 5;
+    for (PetscInt l = 0; l < nlayers; l++) PetscCall(PetscStrallocpy(def[l], &names[l]));
+  }
+  PetscCall(CheckBLASKernel(comm));
+
+  /* Options first: a bad option fails before any data is read. */
+  for (PetscInt l = 0; l < nlayers; l++) {
+    PetscCall(SanetLayerCreate(comm, names[l], &layer[l]));
+    PetscCall(SanetLayerSetSeed(layer[l], (unsigned long)seed, l));
+    PetscCall(SanetLayerSetFromOptions(layer[l], (PetscBool)(l == 0)));
+  }
+  PetscCall(SanetKMeansCreate(comm, &km));
+  PetscCall(SanetKMeansSetOptionsPrefix(km, "kmeans_"));
+  PetscCall(SanetKMeansSetSeed(km, (unsigned long)seed));
+
+  PetscCall(PetscLogStageRegister("Input", &stage));
+  PetscCall(PetscLogStagePush(stage));
+  PetscCall(SanetImagesLoad(comm, input, &images));
+  PetscCall(PetscLogStagePop());
+  if (!K) K = images.nclasses;
+  PetscCheck(K >= 1, comm, PETSC_ERR_USER_INPUT, "%s has no /labels: give the number of clusters with -clusters K", input);
+  PetscCheck(K <= images.maps.Nglobal, comm, PETSC_ERR_ARG_OUTOFRANGE, "-clusters %" PetscInt_FMT " is more than the %" PetscInt_FMT " images in %s", K, images.maps.Nglobal, input);
+  PetscCall(SanetKMeansSetClusters(km, K));
+  PetscCall(SanetKMeansSetFromOptions(km));
+
+  {
+    PetscInt m = images.maps.m, n = images.maps.n, c = images.maps.c;
+    PetscCall(PetscPrintf(comm, "sanet: %" PetscInt_FMT " images of %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT " from %s on %d rank%s, %" PetscInt_FMT " clusters, seed %" PetscInt_FMT "\n", images.maps.Nglobal, m, n, c, input, size, size > 1 ? "s" : "", K, seed));
+    for (PetscInt l = 0; l < nlayers; l++) {
+      PetscInt mo, no, co;
+      PetscCall(SanetLayerGetOutputShape(layer[l], m, n, c, &mo, &no, &co));
+      PetscCall(PetscViewerASCIIPushTab(PETSC_VIEWER_STDOUT_WORLD));
+      PetscCall(SanetLayerView(layer[l], PETSC_VIEWER_STDOUT_WORLD));
+      PetscCall(PetscViewerASCIIPushTab(PETSC_VIEWER_STDOUT_WORLD));
+      PetscCall(PetscViewerASCIIPrintf(PETSC_VIEWER_STDOUT_WORLD, "output %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT " per image\n", mo, no, co));
+      PetscCall(PetscViewerASCIIPopTab(PETSC_VIEWER_STDOUT_WORLD));
+      PetscCall(PetscViewerASCIIPopTab(PETSC_VIEWER_STDOUT_WORLD));
+      m = mo;
+      n = no;
+      c = co;
+    }
+    PetscCall(PetscViewerASCIIPushTab(PETSC_VIEWER_STDOUT_WORLD));
+    PetscCall(SanetKMeansView(km, PETSC_VIEWER_STDOUT_WORLD));
+    PetscCall(PetscViewerASCIIPopTab(PETSC_VIEWER_STDOUT_WORLD));
+  }
+  if (dry_run) {
+    PetscCall(PetscPrintf(comm, "dry run: input and options are valid; nothing computed\n"));
+  } else {
+    PetscCall(MakeOutputDir(comm, outdir));
+    maps = images.maps;
+    PetscCall(PetscMemzero(&images.maps, sizeof(images.maps)));
+    for (PetscInt l = 0; l < nlayers; l++) {
+      const char *name;
+      PetscCall(SanetLayerGetName(layer[l], &name));
+      PetscCall(PetscLogStageRegister(name, &stage));
+      PetscCall(PetscLogStagePush(stage));
+      PetscCall(PetscTime(&t0));
+      PetscCall(SanetLayerApply(layer[l], &maps, &next));
+      PetscCall(PetscTime(&t1));
+      PetscCall(PetscLogStagePop());
+      PetscCall(SanetMapsDestroy(&maps));
+      maps = next;
+      PetscCall(PetscPrintf(comm, "%s done: %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT " per image, %.1f s\n", name, maps.m, maps.n, maps.c, t1 - t0));
+    }
+    D = maps.m * maps.n * maps.c;
+    PetscCall(PetscLogStageRegister("k-means", &stage));
+    PetscCall(PetscLogStagePush(stage));
+    PetscCall(PetscTime(&t0));
+    PetscCall(PetscMalloc1(maps.nlocal + 1, &labels));
+    PetscCall(SanetKMeansApply(km, maps.nlocal, D, maps.data, labels, &inertia));
+    PetscCall(PetscTime(&t1));
+    PetscCall(PetscLogStagePop());
+    PetscCall(PetscPrintf(comm, "k-means: %" PetscInt_FMT " clusters of %" PetscInt_FMT "-dimensional features, inertia %.6g, %.1f s\n", K, D, (double)inertia, t1 - t0));
+
+    PetscCall(PetscLogStageRegister("Output", &stage));
+    PetscCall(PetscLogStagePush(stage));
+    PetscCall(PetscSNPrintf(path, sizeof(path), "%s/result.h5", outdir));
+    if (images.labels) {
+      PetscInt    *all_truth = NULL, *all_pred = NULL;
+      PetscMPIInt *counts = NULL, *displs = NULL, nl = (PetscMPIInt)maps.nlocal;
+      SanetMetrics metrics;
+      PetscCall(PetscMemzero(&metrics, sizeof(metrics)));
+      if (!rank) PetscCall(PetscMalloc4(maps.Nglobal, &all_truth, maps.Nglobal, &all_pred, size, &counts, size, &displs));
+      PetscCallMPI(MPI_Gather(&nl, 1, MPI_INT, counts, 1, MPI_INT, 0, comm));
+      if (!rank)
+        for (PetscMPIInt r = 0; r < size; r++) displs[r] = r ? displs[r - 1] + counts[r - 1] : 0;
+      PetscCallMPI(MPI_Gatherv(images.labels, nl, MPIU_INT, all_truth, counts, displs, MPIU_INT, 0, comm));
+      PetscCallMPI(MPI_Gatherv(labels, nl, MPIU_INT, all_pred, counts, displs, MPIU_INT, 0, comm));
+      if (!rank) {
+        PetscCall(SanetMetricsCompute(maps.Nglobal, all_truth, all_pred, &metrics));
+        PetscCall(PetscPrintf(PETSC_COMM_SELF, "confusion matrix (rows: classes, columns: clusters):\n"));
+        for (PetscInt a = 0; a < metrics.nclasses; a++) {
+          for (PetscInt b = 0; b < metrics.nclusters; b++) PetscCall(PetscPrintf(PETSC_COMM_SELF, " %6" PetscInt_FMT, metrics.confusion[a * metrics.nclusters + b]));
+          PetscCall(PetscPrintf(PETSC_COMM_SELF, "\n"));
+        }
+      }
+      PetscCall(SanetWriteResult(comm, path, maps.Nglobal, maps.nlocal, maps.istart, labels, D, maps.data, &metrics));
+      PetscCall(PetscTime(&t1));
+      PetscCall(PetscPrintf(comm, "wrote %s; total %.1f s\n", path, t1 - tstart));
+      PetscCall(PetscPrintf(comm, "metrics: ACC=%.4f NMI=%.4f ARI=%.4f FS=%.4f\n", (double)metrics.acc, (double)metrics.nmi, (double)metrics.ari, (double)metrics.fs));
+      if (!rank) {
+        PetscCall(SanetMetricsDestroy(&metrics));
+        PetscCall(PetscFree4(all_truth, all_pred, counts, displs));
+      }
+    } else {
+      PetscCall(SanetWriteResult(comm, path, maps.Nglobal, maps.nlocal, maps.istart, labels, D, maps.data, NULL));
+      PetscCall(PetscTime(&t1));
+      PetscCall(PetscPrintf(comm, "wrote %s; total %.1f s\n", path, t1 - tstart));
+    }
+    PetscCall(PetscLogStagePop());
+    PetscCall(PetscFree(labels));
+    PetscCall(SanetMapsDestroy(&maps));
+  }
+  PetscCall(SanetKMeansDestroy(&km));
+  for (PetscInt l = 0; l < nlayers; l++) {
+    PetscCall(SanetLayerDestroy(&layer[l]));
+    PetscCall(PetscFree(names[l]));
+  }
+  PetscCall(SanetImagesDestroy(&images));
+  PetscCall(SlepcFinalize());
+  return 0;
+}

@@ -1,0 +1,383 @@
+#include "sanet.h"
+
+const char *const SanetLayerTypes[] = {"sal", "pool", "bin", "code", "SanetLayerType", "SANET_LAYER_", NULL};
+
+typedef enum { SANET_ZERO_KEEP, SANET_ZERO_DROP } SanetZeroPatches;
+static const char *const SanetZeroPatchModes[] = {"keep", "drop", "SanetZeroPatches", "SANET_ZERO_", NULL};
+typedef enum { SANET_CODE_GLOBAL, SANET_CODE_PROCEDURE } SanetCodeOrder;
+static const char *const SanetCodeOrders[] = {"global", "procedure", "SanetCodeOrder", "SANET_CODE_", NULL};
+
+#define SANET_MAX_PROCS 32
+
+struct _p_SanetLayer {
+  MPI_Comm       comm;
+  char           name[64], prefix[80];
+  SanetLayerType type;
+  unsigned long  seed;
+  PetscInt       index;
+  /* sal */
+  SanetPatchSpec   patch;
+  PetscInt         patch_hw[2];
+  SanetZeroPatches zero;
+  PetscReal        budget_mb;
+  PetscInt         nproc;
+  SanetProc        proc[SANET_MAX_PROCS];
+  char            *procname[SANET_MAX_PROCS];
+  /* pool */
+  PetscInt pool_size, pool_stride;
+  /* code */
+  PetscInt       code_len;
+  SanetCodeOrder code_order;
+};
+
+PetscErrorCode SanetLayerCreate(MPI_Comm comm, const char name[], SanetLayer *layer)
+{
+  SanetLayer l;
+  PetscBool  found = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  PetscCall(PetscNew(&l));
+  l->comm = comm;
+  PetscCall(PetscStrncpy(l->name, name, sizeof(l->name)));
+  PetscCall(PetscSNPrintf(l->prefix, sizeof(l->prefix), "%s_", name));
+  for (PetscInt t = SANET_LAYER_CODE; t >= 0 && !found; t--) {
+    PetscCall(PetscStrbeginswith(name, SanetLayerTypes[t], &found));
+    if (found) l->type = (SanetLayerType)t;
+  }
+  PetscCheck(found, comm, PETSC_ERR_ARG_WRONG, "-network: layer name '%s' must start with sal, pool, bin or code", name);
+  l->patch_hw[0] = l->patch_hw[1] = 4;
+  l->patch.stride                  = 1;
+  l->budget_mb                     = 4096;
+  l->pool_size                     = 2;
+  l->pool_stride                   = 1;
+  l->code_len                      = 8;
+  *layer                           = l;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetLayerSetSeed(SanetLayer l, unsigned long seed, PetscInt index)
+{
+  PetscFunctionBegin;
+  l->seed  = seed;
+  l->index = index;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetLayerSetFromOptions(SanetLayer l, PetscBool first)
+{
+  PetscFunctionBegin;
+  PetscOptionsBegin(l->comm, l->prefix, "SA-Net layer", NULL);
+  if (l->type == SANET_LAYER_SAL) {
+    PetscInt  n = 2, nprocs = SANET_MAX_PROCS;
+    PetscBool set;
+    l->patch.pad    = first;
+    l->patch.center = first;
+    PetscCall(PetscOptionsIntArray("-patch", "Patch height and width (one value: square)", NULL, l->patch_hw, &n, &set));
+    if (set && n == 1) l->patch_hw[1] = l->patch_hw[0];
+    PetscCall(PetscOptionsInt("-stride", "Patch stride", NULL, l->patch.stride, &l->patch.stride, NULL));
+    PetscCall(PetscOptionsBool("-pad", "Zero padding so that ceil(size/stride) patches are taken per axis", NULL, l->patch.pad, &l->patch.pad, NULL));
+    PetscCall(PetscOptionsBool("-center", "Subtract each patch's mean", NULL, l->patch.center, &l->patch.center, NULL));
+    PetscCall(PetscOptionsEnum("-zero_patches", "Patches that are all zero (flat after centring): keep in the graphs or drop (features 0)", NULL, SanetZeroPatchModes, (PetscEnum)l->zero, (PetscEnum *)&l->zero, NULL));
+    PetscCall(PetscOptionsReal("-graph_budget_mb", "Most memory one graph may take on a rank (MB)", NULL, l->budget_mb, &l->budget_mb, NULL));
+    PetscCall(PetscOptionsStringArray("-procedures", "Names of the spectral procedures (each an options prefix)", NULL, l->procname, &nprocs, &set));
+    PetscCheck(set && nprocs >= 1, l->comm, PETSC_ERR_USER_INPUT, "Layer %s needs -%sprocedures (a list of procedure names)", l->name, l->prefix);
+    l->nproc = nprocs;
+  } else if (l->type == SANET_LAYER_POOL) {
+    PetscCall(PetscOptionsInt("-size", "Pooling window (square)", NULL, l->pool_size, &l->pool_size, NULL));
+    PetscCall(PetscOptionsInt("-stride", "Pooling stride (windows may overlap)", NULL, l->pool_stride, &l->pool_stride, NULL));
+  } else if (l->type == SANET_LAYER_CODE) {
+    PetscCall(PetscOptionsInt("-L", "Binary maps per decimal map", NULL, l->code_len, &l->code_len, NULL));
+    PetscCall(PetscOptionsEnum("-order", "Group maps by eigenvalue over the whole layer or within each procedure", NULL, SanetCodeOrders, (PetscEnum)l->code_order, (PetscEnum *)&l->code_order, NULL));
+  }
+  PetscOptionsEnd();
+  if (l->type == SANET_LAYER_SAL) {
+    l->patch.ph = l->patch_hw[0];
+    l->patch.pw = l->patch_hw[1];
+    PetscCheck(l->patch.ph >= 1 && l->patch.pw >= 1, l->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%spatch %" PetscInt_FMT "x%" PetscInt_FMT " must be at least 1x1", l->prefix, l->patch.ph, l->patch.pw);
+    PetscCheck(l->patch.stride >= 1, l->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sstride %" PetscInt_FMT " must be >= 1", l->prefix, l->patch.stride);
+    PetscCheck(l->budget_mb > 0, l->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sgraph_budget_mb %g must be > 0", l->prefix, (double)l->budget_mb);
+    for (PetscInt p = 0; p < l->nproc; p++) {
+      char prefix[160];
+      PetscCall(PetscSNPrintf(prefix, sizeof(prefix), "%s%s_", l->prefix, l->procname[p]));
+      PetscCall(SanetProcCreate(l->comm, &l->proc[p]));
+      PetscCall(SanetProcSetOptionsPrefix(l->proc[p], prefix));
+      PetscCall(SanetProcSetSeed(l->proc[p], l->seed, l->index * SANET_MAX_PROCS + p));
+      PetscCall(SanetProcSetFromOptions(l->proc[p]));
+    }
+  }
+  PetscCheck(l->type != SANET_LAYER_POOL || (l->pool_size >= 1 && l->pool_stride >= 1), l->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssize %" PetscInt_FMT " and -%sstride %" PetscInt_FMT " must be >= 1", l->prefix, l->pool_size, l->prefix, l->pool_stride);
+  PetscCheck(l->type != SANET_LAYER_CODE || (l->code_len >= 1 && l->code_len <= 30), l->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sL %" PetscInt_FMT " must be in [1, 30]", l->prefix, l->code_len);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetLayerGetOutputShape(SanetLayer l, PetscInt m, PetscInt n, PetscInt c, PetscInt *mo, PetscInt *no, PetscInt *co)
+{
+  PetscFunctionBegin;
+  *mo = m;
+  *no = n;
+  *co = c;
+  switch (l->type) {
+  case SANET_LAYER_SAL: {
+    PetscInt neig;
+    PetscCall(SanetPatchSetUp(&l->patch, m, n, c));
+    *mo = l->patch.mo;
+    *no = l->patch.no;
+    *co = 0;
+    for (PetscInt p = 0; p < l->nproc; p++) {
+      PetscCall(SanetProcGetNumFeatures(l->proc[p], &neig));
+      *co += neig;
+    }
+  } break;
+  case SANET_LAYER_POOL:
+    PetscCheck(l->pool_size <= m && l->pool_size <= n, l->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssize %" PetscInt_FMT " is larger than its %" PetscInt_FMT "x%" PetscInt_FMT " input maps", l->prefix, l->pool_size, m, n);
+    *mo = (m - l->pool_size) / l->pool_stride + 1;
+    *no = (n - l->pool_size) / l->pool_stride + 1;
+    break;
+  case SANET_LAYER_BIN:
+    break;
+  case SANET_LAYER_CODE:
+    *co = (c + l->code_len - 1) / l->code_len; /* global order; per procedure may add a few */
+    break;
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode LayerApplySAL(SanetLayer l, const SanetMaps *in, SanetMaps *out)
+{
+  const PetscInt  ppi = l->patch.mo * l->patch.no, nrows = in->nlocal * ppi, dim = l->patch.dim;
+  PetscReal      *X, *d2, *feat, eta = 0, zero_tol;
+  PetscInt       *keep, nkeep = 0, Nkeep, kstart, kmax = 1, *nbr, cout, off = 0;
+  PetscBool       need_eta = PETSC_FALSE;
+  float          *Xf;
+  SanetProcInput  pin;
+  PetscLogDouble  t0, t1;
+
+  PetscFunctionBegin;
+  PetscCall(PetscTime(&t0));
+  PetscCall(SanetLayerGetOutputShape(l, in->m, in->n, in->c, &out->m, &out->n, &cout));
+  PetscCall(PetscMalloc1((size_t)nrows * dim, &X));
+  PetscCall(SanetPatchExtract(&l->patch, in, X));
+  /* Flat patches: an exact zero after centring, up to the rounding of the mean. */
+  zero_tol = 1e-20 * dim;
+  PetscCall(PetscMalloc1(nrows, &keep));
+  for (PetscInt r = 0; r < nrows; r++) {
+    PetscReal s = 0;
+    for (PetscInt d = 0; d < dim; d++) s += X[(size_t)r * dim + d] * X[(size_t)r * dim + d];
+    if (l->zero == SANET_ZERO_KEEP || s > zero_tol) keep[nkeep++] = r;
+  }
+  PetscCallMPI(MPI_Allreduce(&nkeep, &Nkeep, 1, MPIU_INT, MPI_SUM, l->comm));
+  PetscCallMPI(MPI_Exscan(&nkeep, &kstart, 1, MPIU_INT, MPI_SUM, l->comm));
+  {
+    PetscMPIInt rank;
+    PetscCallMPI(MPI_Comm_rank(l->comm, &rank));
+    if (!rank) kstart = 0;
+  }
+  for (PetscInt p = 0; p < l->nproc; p++) {
+    PetscInt  k;
+    PetscBool e;
+    PetscCall(SanetProcGetNeighborNeeds(l->proc[p], &k, &e));
+    kmax     = PetscMax(kmax, k);
+    need_eta = (PetscBool)(need_eta || e);
+  }
+  PetscCheck(kmax < Nkeep, l->comm, PETSC_ERR_ARG_OUTOFRANGE, "Layer %s: procedures want %" PetscInt_FMT " neighbours but the graph has only %" PetscInt_FMT " vertices", l->name, kmax, Nkeep);
+  PetscCall(PetscMalloc1((size_t)nkeep * dim + 1, &Xf));
+  for (PetscInt i = 0; i < nkeep; i++)
+    for (PetscInt d = 0; d < dim; d++) Xf[(size_t)i * dim + d] = (float)X[(size_t)keep[i] * dim + d];
+  PetscCall(PetscFree(X));
+  PetscCall(PetscMalloc2((size_t)nkeep * kmax + 1, &nbr, (size_t)nkeep * kmax + 1, &d2));
+  PetscCall(SanetKNNExact(l->comm, nkeep, dim, Xf, kmax, nbr, d2));
+  PetscCall(PetscFree(Xf));
+  PetscCall(PetscTime(&t1));
+  PetscCall(PetscPrintf(l->comm, "%s: %" PetscInt_FMT " patches of %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT " (%" PetscInt_FMT " in graphs), %" PetscInt_FMT "-NN in %.1f s\n", l->name, in->Nglobal * ppi, l->patch.ph, l->patch.pw, in->c, Nkeep, kmax, t1 - t0));
+  if (need_eta) {
+    PetscInt  *ei, *ej, ncomp, largest;
+    PetscReal *w;
+    PetscCall(PetscMalloc3((size_t)nkeep * kmax + 1, &ei, (size_t)nkeep * kmax + 1, &ej, (size_t)nkeep * kmax + 1, &w));
+    for (PetscInt i = 0; i < nkeep; i++)
+      for (PetscInt a = 0; a < kmax; a++) {
+        ei[i * kmax + a] = kstart + i;
+        ej[i * kmax + a] = nbr[i * kmax + a];
+        w[i * kmax + a]  = PetscSqrtReal(d2[i * kmax + a]);
+      }
+    PetscCall(SanetSpanningForest(l->comm, Nkeep, nkeep * kmax, ei, ej, w, &ncomp, &largest, &eta));
+    PetscCall(PetscFree3(ei, ej, w));
+    PetscCall(PetscPrintf(l->comm, "%s: eta = %g (longest edge of the minimum spanning forest of the %" PetscInt_FMT "-NN graph, %" PetscInt_FMT " component%s)\n", l->name, (double)eta, kmax, ncomp, ncomp > 1 ? "s" : ""));
+  }
+
+  PetscCall(SanetMapsCreate(l->comm, in->Nglobal, out->m, out->n, cout, out));
+  PetscCall(PetscMalloc2(cout, &out->eigval, cout, &out->group));
+  pin.comm      = l->comm;
+  pin.nlocal    = nkeep;
+  pin.Nglobal   = Nkeep;
+  pin.rstart    = kstart;
+  pin.kstride   = kmax;
+  pin.nbr       = nbr;
+  pin.d2        = d2;
+  pin.eta       = eta;
+  pin.budget_mb = l->budget_mb;
+  for (PetscInt p = 0; p < l->nproc; p++) {
+    PetscInt  neig, nnz, ncomp, largest, its;
+    PetscReal maxres;
+    PetscCall(PetscTime(&t0));
+    PetscCall(SanetProcGetNumFeatures(l->proc[p], &neig));
+    PetscCall(PetscMalloc1((size_t)nkeep * neig + 1, &feat));
+    PetscCall(SanetProcApply(l->proc[p], &pin, feat, out->eigval + off));
+    for (PetscInt i = 0; i < nkeep; i++)
+      for (PetscInt j = 0; j < neig; j++) out->data[(size_t)keep[i] * cout + off + j] = feat[(size_t)i * neig + j];
+    for (PetscInt j = 0; j < neig; j++) out->group[off + j] = l->index * SANET_MAX_PROCS + p;
+    PetscCall(PetscFree(feat));
+    PetscCall(SanetProcGetStats(l->proc[p], &nnz, &ncomp, &largest, &its, &maxres));
+    PetscCall(PetscTime(&t1));
+    PetscCall(PetscPrintf(l->comm, "%s %s: %" PetscInt_FMT " vertices, %" PetscInt_FMT " nonzeros, %" PetscInt_FMT " component%s (largest %" PetscInt_FMT "), %" PetscInt_FMT " eigenvectors in %" PetscInt_FMT " iterations, max residual %.2e, eigenvalues %.4g..%.4g, %.1f s\n", l->name, l->procname[p], Nkeep, nnz, ncomp, ncomp > 1 ? "s" : "", largest, neig, its, (double)maxres, (double)out->eigval[off], (double)out->eigval[off + neig - 1], t1 - t0));
+    off += neig;
+  }
+  PetscCall(PetscFree2(nbr, d2));
+  PetscCall(PetscFree(keep));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode LayerApplyPool(SanetLayer l, const SanetMaps *in, SanetMaps *out)
+{
+  PetscInt mo, no, c;
+
+  PetscFunctionBegin;
+  PetscCall(SanetLayerGetOutputShape(l, in->m, in->n, in->c, &mo, &no, &c));
+  PetscCall(SanetMapsCreate(l->comm, in->Nglobal, mo, no, c, out));
+  for (PetscInt img = 0; img < in->nlocal; img++)
+    for (PetscInt i = 0; i < mo; i++)
+      for (PetscInt j = 0; j < no; j++)
+        for (PetscInt ch = 0; ch < c; ch++) {
+          PetscReal best = 0;
+          for (PetscInt a = 0; a < l->pool_size; a++)
+            for (PetscInt b = 0; b < l->pool_size; b++) {
+              PetscReal v = in->data[(((size_t)img * in->m + i * l->pool_stride + a) * in->n + j * l->pool_stride + b) * c + ch];
+              if (PetscAbsReal(v) > PetscAbsReal(best)) best = v;
+            }
+          out->data[(((size_t)img * mo + i) * no + j) * c + ch] = best;
+        }
+  PetscFunctionReturn(0);
+}
+
+/* Channel order for coding: ascending eigenvalue, per procedure or over the layer. */
+static PetscErrorCode CodeOrder(SanetLayer l, const SanetMaps *in, PetscInt order[], PetscInt *ngroups, PetscInt gstart[])
+{
+  PetscInt c = in->c, n = 0;
+
+  PetscFunctionBegin;
+  for (PetscInt ch = 0; ch < c; ch++) order[ch] = ch;
+  /* insertion sort keeps equal keys in channel order: deterministic */
+  for (PetscInt a = 1; a < c; a++) {
+    PetscInt v = order[a], b = a - 1;
+    while (b >= 0) {
+      PetscInt  u  = order[b];
+      PetscBool gt = PETSC_FALSE;
+      if (l->code_order == SANET_CODE_PROCEDURE && in->group[u] != in->group[v]) gt = (PetscBool)(in->group[u] > in->group[v]);
+      else gt = (PetscBool)(in->eigval[u] > in->eigval[v]);
+      if (!gt) break;
+      order[b + 1] = u;
+      b--;
+    }
+    order[b + 1] = v;
+  }
+  for (PetscInt a = 0; a < c; a++) {
+    PetscBool newproc = (PetscBool)(a > 0 && l->code_order == SANET_CODE_PROCEDURE && in->group[order[a]] != in->group[order[a - 1]]);
+    if (a == 0 || newproc || a - gstart[n - 1] == l->code_len) gstart[n++] = a;
+  }
+  gstart[n] = c;
+  *ngroups  = n;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode LayerApplyCode(SanetLayer l, const SanetMaps *in, SanetMaps *out)
+{
+  PetscInt *order, *gstart, ng;
+
+  PetscFunctionBegin;
+  PetscCheck(in->eigval && in->group, l->comm, PETSC_ERR_ARG_WRONGSTATE, "Layer %s: coding needs maps that carry eigenvalues (put a sal layer before it)", l->name);
+  PetscCall(PetscMalloc2(in->c, &order, in->c + 1, &gstart));
+  PetscCall(CodeOrder(l, in, order, &ng, gstart));
+  PetscCall(SanetMapsCreate(l->comm, in->Nglobal, in->m, in->n, ng, out));
+  PetscCall(PetscMalloc2(ng, &out->eigval, ng, &out->group));
+  for (PetscInt g = 0; g < ng; g++) {
+    out->eigval[g] = in->eigval[order[gstart[g]]];
+    out->group[g]  = in->group[order[gstart[g]]];
+  }
+  for (size_t px = 0; px < (size_t)in->nlocal * in->m * in->n; px++)
+    for (PetscInt g = 0; g < ng; g++) {
+      PetscReal v = 0;
+      /* Smallest eigenvalue gets the highest bit: 2^(L-1) (eq. 11, fig. 4). */
+      for (PetscInt a = gstart[g]; a < gstart[g + 1]; a++)
+        if (in->data[px * in->c + order[a]] > 0) v += (PetscReal)(1 << (l->code_len - 1 - (a - gstart[g])));
+      out->data[px * ng + g] = v;
+    }
+  PetscCall(PetscFree2(order, gstart));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetLayerApply(SanetLayer l, const SanetMaps *in, SanetMaps *out)
+{
+  PetscFunctionBegin;
+  switch (l->type) {
+  case SANET_LAYER_SAL:
+    PetscCall(LayerApplySAL(l, in, out));
+    break;
+  case SANET_LAYER_POOL:
+    PetscCall(LayerApplyPool(l, in, out));
+    break;
+  case SANET_LAYER_BIN:
+    PetscCall(SanetMapsCreate(l->comm, in->Nglobal, in->m, in->n, in->c, out));
+    for (size_t a = 0; a < (size_t)in->nlocal * in->m * in->n * in->c; a++) out->data[a] = in->data[a] > 0 ? 1 : 0;
+    break;
+  case SANET_LAYER_CODE:
+    PetscCall(LayerApplyCode(l, in, out));
+    break;
+  }
+  if (l->type != SANET_LAYER_SAL && l->type != SANET_LAYER_CODE && in->eigval) {
+    PetscCall(PetscMalloc2(in->c, &out->eigval, in->c, &out->group));
+    PetscCall(PetscArraycpy(out->eigval, in->eigval, in->c));
+    PetscCall(PetscArraycpy(out->group, in->group, in->c));
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetLayerView(SanetLayer l, PetscViewer viewer)
+{
+  PetscFunctionBegin;
+  switch (l->type) {
+  case SANET_LAYER_SAL:
+    PetscCall(PetscViewerASCIIPrintf(viewer, "%s: spectral analysis, %" PetscInt_FMT "x%" PetscInt_FMT " patches, stride %" PetscInt_FMT ", padding %s, centring %s, zero patches %s, %" PetscInt_FMT " procedures\n", l->name, l->patch.ph, l->patch.pw, l->patch.stride, l->patch.pad ? "on" : "off", l->patch.center ? "on" : "off", SanetZeroPatchModes[l->zero], l->nproc));
+    PetscCall(PetscViewerASCIIPushTab(viewer));
+    for (PetscInt p = 0; p < l->nproc; p++) PetscCall(SanetProcView(l->proc[p], viewer));
+    PetscCall(PetscViewerASCIIPopTab(viewer));
+    break;
+  case SANET_LAYER_POOL:
+    PetscCall(PetscViewerASCIIPrintf(viewer, "%s: max-abs pooling, window %" PetscInt_FMT ", stride %" PetscInt_FMT "\n", l->name, l->pool_size, l->pool_stride));
+    break;
+  case SANET_LAYER_BIN:
+    PetscCall(PetscViewerASCIIPrintf(viewer, "%s: binarization (x > 0)\n", l->name));
+    break;
+  case SANET_LAYER_CODE:
+    PetscCall(PetscViewerASCIIPrintf(viewer, "%s: coding, groups of %" PetscInt_FMT " by ascending eigenvalue (%s order)\n", l->name, l->code_len, SanetCodeOrders[l->code_order]));
+    break;
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetLayerGetName(SanetLayer l, const char **name)
+{
+  PetscFunctionBegin;
+  *name = l->name;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetLayerDestroy(SanetLayer *layer)
+{
+  PetscFunctionBegin;
+  if (!*layer) PetscFunctionReturn(0);
+  for (PetscInt p = 0; p < (*layer)->nproc; p++) {
+    PetscCall(SanetProcDestroy(&(*layer)->proc[p]));
+    PetscCall(PetscFree((*layer)->procname[p]));
+  }
+  PetscCall(PetscFree(*layer));
+  PetscFunctionReturn(0);
+}

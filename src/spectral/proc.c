@@ -1,0 +1,249 @@
+#include "sanet.h"
+
+const char *const SanetAffinities[]  = {"knn", "eps", "SanetAffinity", "SANET_AFFINITY_", NULL};
+const char *const SanetLaplacians[]  = {"sym", "rw", "SanetLaplacian", "SANET_LAPLACIAN_", NULL};
+const char *const SanetProcMethods[] = {"krylov", "SanetProcMethod", "SANET_METHOD_", NULL};
+
+struct _p_SanetProc {
+  MPI_Comm        comm;
+  char           *prefix;
+  SanetAffinity   affinity;
+  PetscInt        k;         /* kNN: neighbours; eps: candidate neighbours (cap) */
+  PetscReal       eps_scale; /* eps = eps_scale * eta */
+  SanetWeightSpec weight;
+  SanetLaplacian  laplacian;
+  SanetProcMethod method;
+  PetscInt        neig;
+  PetscBool       drop_trivial, row_normalize;
+  unsigned long   seed;
+  PetscInt        stream;
+  /* results of the last Apply, for progress lines and checkpoints */
+  PetscInt  nnz, ncomponents, largest, its, capped;
+  PetscReal maxres;
+};
+
+PetscErrorCode SanetProcCreate(MPI_Comm comm, SanetProc *proc)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscNew(proc));
+  (*proc)->comm            = comm;
+  (*proc)->affinity        = SANET_AFFINITY_KNN;
+  (*proc)->k               = 9;
+  (*proc)->eps_scale       = 1;
+  (*proc)->weight.type     = SANET_WEIGHT_BINARY;
+  (*proc)->weight.sigma    = 0.1;
+  (*proc)->weight.selftune = 7;
+  (*proc)->laplacian       = SANET_LAPLACIAN_SYM;
+  (*proc)->method          = SANET_METHOD_KRYLOV;
+  (*proc)->neig            = 16;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetProcSetOptionsPrefix(SanetProc proc, const char prefix[])
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFree(proc->prefix));
+  PetscCall(PetscStrallocpy(prefix, &proc->prefix));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetProcSetSeed(SanetProc proc, unsigned long seed, PetscInt stream)
+{
+  PetscFunctionBegin;
+  proc->seed   = seed;
+  proc->stream = stream;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetProcSetFromOptions(SanetProc proc)
+{
+  const char *p = proc->prefix;
+
+  PetscFunctionBegin;
+  PetscOptionsBegin(proc->comm, p, "Spectral analysis procedure", NULL);
+  PetscCall(PetscOptionsEnum("-affinity", "Affinity graph", NULL, SanetAffinities, (PetscEnum)proc->affinity, (PetscEnum *)&proc->affinity, NULL));
+  if (proc->affinity == SANET_AFFINITY_EPS) proc->k = 64;
+  PetscCall(PetscOptionsInt("-k", "kNN: neighbours per vertex; eps: most neighbours kept per vertex", NULL, proc->k, &proc->k, NULL));
+  PetscCall(PetscOptionsReal("-eps", "Epsilon as a multiple of eta, the longest minimum-spanning-tree edge", NULL, proc->eps_scale, &proc->eps_scale, NULL));
+  PetscCall(PetscOptionsEnum("-weight", "Edge weights", NULL, SanetWeights, (PetscEnum)proc->weight.type, (PetscEnum *)&proc->weight.type, NULL));
+  PetscCall(PetscOptionsReal("-sigma", "Gaussian width (patch scale: pixels in [0,1])", NULL, proc->weight.sigma, &proc->weight.sigma, NULL));
+  PetscCall(PetscOptionsInt("-selftune_k", "Self-tuning: sigma_i is the distance to this neighbour", NULL, proc->weight.selftune, &proc->weight.selftune, NULL));
+  PetscCall(PetscOptionsEnum("-laplacian", "Normalized Laplacian", NULL, SanetLaplacians, (PetscEnum)proc->laplacian, (PetscEnum *)&proc->laplacian, NULL));
+  PetscCall(PetscOptionsEnum("-method", "Computing method", NULL, SanetProcMethods, (PetscEnum)proc->method, (PetscEnum *)&proc->method, NULL));
+  PetscCall(PetscOptionsInt("-neig", "Eigenvectors (features) per vertex", NULL, proc->neig, &proc->neig, NULL));
+  PetscCall(PetscOptionsBool("-drop_trivial", "Drop eigenvectors of eigenvalue 0 (one per connected component)", NULL, proc->drop_trivial, &proc->drop_trivial, NULL));
+  PetscCall(PetscOptionsBool("-row_normalize", "Scale each vertex's features to unit length (Ng-Jordan-Weiss)", NULL, proc->row_normalize, &proc->row_normalize, NULL));
+  PetscOptionsEnd();
+  PetscCheck(proc->k >= 1, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sk %" PetscInt_FMT " must be >= 1", p ? p : "", proc->k);
+  PetscCheck(proc->neig >= 1, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sneig %" PetscInt_FMT " must be >= 1", p ? p : "", proc->neig);
+  PetscCheck(proc->eps_scale > 0, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seps %g must be > 0", p ? p : "", (double)proc->eps_scale);
+  PetscCheck(proc->weight.sigma > 0, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssigma %g must be > 0", p ? p : "", (double)proc->weight.sigma);
+  PetscCheck(proc->weight.selftune >= 1 && proc->weight.selftune <= proc->k, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sselftune_k %" PetscInt_FMT " must be in [1, k=%" PetscInt_FMT "]", p ? p : "", proc->weight.selftune, proc->k);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetProcGetNeighborNeeds(SanetProc proc, PetscInt *k, PetscBool *eta)
+{
+  PetscFunctionBegin;
+  if (k) *k = proc->k;
+  if (eta) *eta = (PetscBool)(proc->affinity == SANET_AFFINITY_EPS);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetProcGetNumFeatures(SanetProc proc, PetscInt *neig)
+{
+  PetscFunctionBegin;
+  *neig = proc->neig;
+  PetscFunctionReturn(0);
+}
+
+/* Eigenvectors of S = D^-1/2 W D^-1/2 with the largest eigenvalues are those of L_sym
+   with the smallest (L = I - S); L_rw's are D^-1/2 times them. */
+static PetscErrorCode ProcSolveKrylov(SanetProc proc, const SanetProcInput *in, Mat W, PetscReal *features, PetscReal *eigval)
+{
+  EPS       eps;
+  Vec       dinv, x, v0;
+  PetscInt  nwant = proc->neig, nconv, nskip = 0;
+  PetscReal tol;
+  PetscInt  maxit;
+
+  PetscFunctionBegin;
+  PetscCall(MatCreateVecs(W, &dinv, &x));
+  PetscCall(MatGetRowSum(W, dinv));
+  {
+    PetscScalar *d;
+    PetscCall(VecGetArray(dinv, &d));
+    for (PetscInt i = 0; i < in->nlocal; i++) d[i] = PetscRealPart(d[i]) > 0 ? 1 / PetscSqrtReal(PetscRealPart(d[i])) : 0;
+    PetscCall(VecRestoreArray(dinv, &d));
+  }
+  PetscCall(MatDiagonalScale(W, dinv, dinv));
+  if (proc->drop_trivial) nwant += proc->ncomponents;
+  PetscCheck(nwant < in->Nglobal, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sneig %" PetscInt_FMT " needs more graph vertices than the %" PetscInt_FMT " there are", proc->prefix, proc->neig, in->Nglobal);
+
+  PetscCall(EPSCreate(proc->comm, &eps));
+  PetscCall(EPSSetOptionsPrefix(eps, proc->prefix));
+  PetscCall(EPSSetOperators(eps, W, NULL));
+  PetscCall(EPSSetProblemType(eps, EPS_HEP));
+  PetscCall(EPSSetType(eps, EPSKRYLOVSCHUR));
+  PetscCall(EPSSetWhichEigenpairs(eps, EPS_LARGEST_REAL));
+  PetscCall(EPSSetDimensions(eps, nwant, PETSC_DEFAULT, PETSC_DEFAULT));
+  PetscCall(EPSSetTolerances(eps, 1e-6, 1000));
+  PetscCall(EPSSetFromOptions(eps));
+  /* A start vector from the seed and the global vertex index: independent of ranks. */
+  PetscCall(VecDuplicate(x, &v0));
+  {
+    PetscScalar *a;
+    PetscCall(VecGetArray(v0, &a));
+    for (PetscInt i = 0; i < in->nlocal; i++) a[i] = SanetRandUniform(proc->seed, 1000 + proc->stream, in->rstart + i) - 0.5;
+    PetscCall(VecRestoreArray(v0, &a));
+  }
+  PetscCall(EPSSetInitialSpace(eps, 1, &v0));
+  PetscCall(EPSSolve(eps));
+  PetscCall(EPSGetConverged(eps, &nconv));
+  PetscCall(EPSGetIterationNumber(eps, &proc->its));
+  PetscCall(EPSGetTolerances(eps, &tol, &maxit));
+  PetscCheck(nconv >= nwant, proc->comm, PETSC_ERR_NOT_CONVERGED, "Procedure %s: eigensolver converged %" PetscInt_FMT " of %" PetscInt_FMT " eigenpairs in %" PetscInt_FMT " iterations (tol %g); raise -%seps_max_it or -%seps_ncv, or loosen -%seps_tol", proc->prefix, nconv, nwant, proc->its, (double)tol, proc->prefix, proc->prefix, proc->prefix);
+  proc->maxres = 0;
+  for (PetscInt j = 0, col = 0; j < nwant && col < proc->neig; j++) {
+    PetscScalar        lambda;
+    PetscReal          res, cube = 0, gcube;
+    const PetscScalar *u;
+    PetscCall(EPSGetEigenpair(eps, j, &lambda, NULL, x, NULL));
+    PetscCall(EPSComputeError(eps, j, EPS_ERROR_RELATIVE, &res));
+    proc->maxres = PetscMax(proc->maxres, res);
+    if (proc->drop_trivial && nskip < proc->ncomponents && PetscRealPart(lambda) > 1 - 1e-8) {
+      nskip++;
+      continue;
+    }
+    if (proc->laplacian == SANET_LAPLACIAN_RW) PetscCall(VecPointwiseMult(x, x, dinv));
+    PetscCall(VecGetArrayRead(x, &u));
+    /* Eigenvector signs are arbitrary; binarization is not sign-invariant, so make the
+       third moment positive (a rule that does not depend on the rank count). */
+    for (PetscInt i = 0; i < in->nlocal; i++) cube += PetscRealPart(u[i]) * PetscRealPart(u[i]) * PetscRealPart(u[i]);
+    PetscCallMPI(MPI_Allreduce(&cube, &gcube, 1, MPIU_REAL, MPI_SUM, proc->comm));
+    for (PetscInt i = 0; i < in->nlocal; i++) features[i * proc->neig + col] = gcube < 0 ? -PetscRealPart(u[i]) : PetscRealPart(u[i]);
+    PetscCall(VecRestoreArrayRead(x, &u));
+    eigval[col++] = 1 - PetscRealPart(lambda);
+  }
+  PetscCall(VecDestroy(&v0));
+  PetscCall(VecDestroy(&x));
+  PetscCall(VecDestroy(&dinv));
+  PetscCall(EPSDestroy(&eps));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetProcApply(SanetProc proc, const SanetProcInput *in, PetscReal *features, PetscReal *eigval)
+{
+  Mat       W;
+  PetscReal d2max = PETSC_MAX_REAL, bytes, gbytes;
+  MatInfo   info;
+
+  PetscFunctionBegin;
+  PetscCheck(proc->k <= in->kstride, proc->comm, PETSC_ERR_PLIB, "Procedure %s wants %" PetscInt_FMT " neighbours, layer computed %" PetscInt_FMT, proc->prefix, proc->k, in->kstride);
+  /* Symmetrized graph: at most 2k entries per row, 12 bytes each plus row overhead. */
+  bytes = (PetscReal)in->nlocal * (2.0 * proc->k * 12 + 16);
+  PetscCallMPI(MPI_Allreduce(&bytes, &gbytes, 1, MPIU_REAL, MPI_MAX, proc->comm));
+  PetscCheck(gbytes <= in->budget_mb * 1048576.0, proc->comm, PETSC_ERR_MEM, "Procedure %s: its graph may need %.0f MB on one rank, past the budget of %.0f MB; lower -%sk, use more ranks, or raise the layer's -graph_budget_mb", proc->prefix, gbytes / 1048576.0, (double)in->budget_mb, proc->prefix);
+  if (proc->affinity == SANET_AFFINITY_EPS) {
+    PetscInt capped = 0;
+    d2max = PetscSqr(proc->eps_scale * in->eta);
+    for (PetscInt i = 0; i < in->nlocal; i++)
+      if (in->d2[i * in->kstride + proc->k - 1] <= d2max) capped++;
+    PetscCallMPI(MPI_Allreduce(&capped, &proc->capped, 1, MPIU_INT, MPI_SUM, proc->comm));
+    if (proc->capped) PetscCall(PetscPrintf(proc->comm, "  warning: procedure %s: %" PetscInt_FMT " of %" PetscInt_FMT " vertices have more than k=%" PetscInt_FMT " neighbours within eps=%g; kept their %" PetscInt_FMT " nearest (raise -%sk to keep more)\n", proc->prefix, proc->capped, in->Nglobal, proc->k, (double)(proc->eps_scale * in->eta), proc->k, proc->prefix));
+  }
+  PetscCall(SanetGraphFromNeighbors(in->comm, in->nlocal, in->kstride, proc->k, in->nbr, in->d2, d2max, &proc->weight, &W));
+  PetscCall(MatGetInfo(W, MAT_GLOBAL_SUM, &info));
+  proc->nnz = (PetscInt)info.nz_used;
+  PetscCall(SanetGraphComponents(W, &proc->ncomponents, &proc->largest));
+  switch (proc->method) {
+  case SANET_METHOD_KRYLOV:
+    PetscCall(ProcSolveKrylov(proc, in, W, features, eigval));
+    break;
+  }
+  PetscCall(MatDestroy(&W));
+  if (proc->row_normalize) {
+    for (PetscInt i = 0; i < in->nlocal; i++) {
+      PetscReal *f = features + i * proc->neig, s = 0;
+      for (PetscInt j = 0; j < proc->neig; j++) s += f[j] * f[j];
+      if (s > 0) {
+        s = 1 / PetscSqrtReal(s);
+        for (PetscInt j = 0; j < proc->neig; j++) f[j] *= s;
+      }
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetProcView(SanetProc proc, PetscViewer viewer)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscViewerASCIIPrintf(viewer, "%s: affinity %s", proc->prefix, SanetAffinities[proc->affinity]));
+  if (proc->affinity == SANET_AFFINITY_EPS) PetscCall(PetscViewerASCIIPrintf(viewer, " (eps %g eta, at most %" PetscInt_FMT " neighbours)", (double)proc->eps_scale, proc->k));
+  else PetscCall(PetscViewerASCIIPrintf(viewer, " (k %" PetscInt_FMT ")", proc->k));
+  PetscCall(PetscViewerASCIIPrintf(viewer, ", weights %s", SanetWeights[proc->weight.type]));
+  if (proc->weight.type == SANET_WEIGHT_GAUSSIAN) PetscCall(PetscViewerASCIIPrintf(viewer, " (sigma %g)", (double)proc->weight.sigma));
+  if (proc->weight.type == SANET_WEIGHT_SELFTUNE) PetscCall(PetscViewerASCIIPrintf(viewer, " (neighbour %" PetscInt_FMT ")", proc->weight.selftune));
+  PetscCall(PetscViewerASCIIPrintf(viewer, ", Laplacian L_%s, method %s, %" PetscInt_FMT " eigenvectors%s%s\n", SanetLaplacians[proc->laplacian], SanetProcMethods[proc->method], proc->neig, proc->drop_trivial ? ", trivial dropped" : "", proc->row_normalize ? ", rows normalized" : ""));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetProcGetStats(SanetProc proc, PetscInt *nnz, PetscInt *ncomp, PetscInt *largest, PetscInt *its, PetscReal *maxres)
+{
+  PetscFunctionBegin;
+  *nnz     = proc->nnz;
+  *ncomp   = proc->ncomponents;
+  *largest = proc->largest;
+  *its     = proc->its;
+  *maxres  = proc->maxres;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetProcDestroy(SanetProc *proc)
+{
+  PetscFunctionBegin;
+  if (!*proc) PetscFunctionReturn(0);
+  PetscCall(PetscFree((*proc)->prefix));
+  PetscCall(PetscFree(*proc));
+  PetscFunctionReturn(0);
+}
