@@ -1,0 +1,53 @@
+#!/bin/bash
+# convert_mnist.sh gz|plain: sanet-convert on the bundled MNIST IDX subset (gzip or
+# gunzipped plain files); the HDF5 output must open in h5dump and match the IDX bytes
+# exactly (read independently with the python standard library), and must equal the
+# bundled data/mnist-2000.h5.
+set -e
+cd "$ROOT"
+PY=/usr/bin/python3
+img=data/mnist-2000-images-idx3-ubyte.gz
+lab=data/mnist-2000-labels-idx1-ubyte.gz
+if [ "$1" = plain ]; then
+  gunzip -c "$img" >"$TMP/images.idx"; img=$TMP/images.idx
+  gunzip -c "$lab" >"$TMP/labels.idx"; lab=$TMP/labels.idx
+fi
+"$BUILD/sanet-convert" -format mnist -images "$img" -labels "$lab" -o "$TMP/out.h5"
+[ ! -e "$TMP/out.h5.tmp" ]
+h5dump -H "$TMP/out.h5" | grep -q 'DATASPACE  SIMPLE { ( 2000, 28, 28, 1 )'
+# image 5 through h5dump, against the IDX bytes read with gzip/struct only
+h5dump -d /images -s 5,0,0,0 -c 1,28,28,1 -y -w 0 "$TMP/out.h5" >"$TMP/dump.txt"
+h5dump -d /labels -y -w 0 "$TMP/out.h5" >"$TMP/labels.txt"
+$PY - "$img" "$lab" "$TMP/dump.txt" "$TMP/labels.txt" <<'PYEOF'
+import gzip, re, struct, sys
+def load(p):
+    b = open(p, "rb").read()
+    return gzip.decompress(b) if b[:2] == b"\x1f\x8b" else b
+img, lab = load(sys.argv[1]), load(sys.argv[2])
+magic, n, h, w = struct.unpack(">IIII", img[:16])
+assert (magic, n, h, w) == (0x803, 2000, 28, 28), (magic, n, h, w)
+def values(p):
+    text = open(p).read()
+    return [int(v) for v in re.findall(r"-?\d+", text.split("DATA {", 1)[1])]
+px = values(sys.argv[3])
+assert px == list(img[16 + 5 * 784:16 + 6 * 784]), "h5dump pixels of image 5 differ from the IDX file"
+assert values(sys.argv[4]) == list(lab[8:]), "h5dump labels differ from the IDX file"
+print("h5dump check ok")
+PYEOF
+$PY - "$img" "$lab" "$TMP/out.h5" data/mnist-2000.h5 <<'PYEOF'
+import gzip, sys, h5py, numpy as np
+def load(p):
+    b = open(p, "rb").read()
+    return gzip.decompress(b) if b[:2] == b"\x1f\x8b" else b
+img, lab = load(sys.argv[1]), load(sys.argv[2])
+f = h5py.File(sys.argv[3], "r")
+x, y = f["images"][...], f["labels"][...]
+assert x.dtype == np.uint8 and x.shape == (2000, 28, 28, 1), (x.dtype, x.shape)
+assert y.dtype == np.int32 and y.shape == (2000,)
+assert (x.reshape(-1) == np.frombuffer(img, np.uint8, offset=16)).all(), "pixels differ"
+assert (y == np.frombuffer(lab, np.uint8, offset=8)).all(), "labels differ"
+assert f["images"].compression == "gzip", "images are not compressed"
+g = h5py.File(sys.argv[4], "r")
+assert (g["images"][...] == x).all() and (g["labels"][...] == y).all(), "differs from bundled file"
+print("h5py check ok")
+PYEOF

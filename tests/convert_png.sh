@@ -1,0 +1,19 @@
+#!/bin/bash
+# convert_png.sh gray|rgb16a: a folder of class subfolders with PNGs written by the
+# python standard library (8-bit gray, or 16-bit RGBA reduced to 8-bit RGB); labels
+# follow the sorted folder names, pixels must match exactly.
+set -e
+cd "$ROOT"
+PY=/usr/bin/python3
+$PY tests/io_fixtures.py pngdir "$TMP/set" "$1"
+"$BUILD/sanet-convert" -format png -images "$TMP/set" -o "$TMP/out.h5"
+$PY - "$TMP/out.h5" "$TMP/set.expect" <<'PYEOF'
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+x, y = f["images"][...], f["labels"][...]
+rows = [list(map(int, l.split())) for l in open(sys.argv[2])]
+assert x.shape[0] == len(rows) == 9, x.shape
+assert (y == [r[0] for r in rows]).all(), ("labels differ", y)
+assert (x.reshape(len(rows), -1) == np.array([r[1:] for r in rows])).all(), "pixels differ"
+print("png check ok", x.shape)
+PYEOF
