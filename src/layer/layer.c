@@ -205,7 +205,8 @@ static PetscErrorCode LayerApplySAL(SanetLayer l, const SanetMaps *in, SanetMaps
   }
 
   PetscCall(SanetMapsCreate(l->comm, in->Nglobal, out->m, out->n, cout, out));
-  PetscCall(PetscMalloc2(cout, &out->eigval, cout, &out->group));
+  PetscCall(PetscMalloc1(cout, &out->eigval));
+  PetscCall(PetscMalloc1(cout, &out->group));
   pin.comm      = l->comm;
   pin.nlocal    = nkeep;
   pin.Nglobal   = Nkeep;
@@ -297,7 +298,8 @@ static PetscErrorCode LayerApplyCode(SanetLayer l, const SanetMaps *in, SanetMap
   PetscCall(PetscMalloc2(in->c, &order, in->c + 1, &gstart));
   PetscCall(CodeOrder(l, in, order, &ng, gstart));
   PetscCall(SanetMapsCreate(l->comm, in->Nglobal, in->m, in->n, ng, out));
-  PetscCall(PetscMalloc2(ng, &out->eigval, ng, &out->group));
+  PetscCall(PetscMalloc1(ng, &out->eigval));
+  PetscCall(PetscMalloc1(ng, &out->group));
   for (PetscInt g = 0; g < ng; g++) {
     out->eigval[g] = in->eigval[order[gstart[g]]];
     out->group[g]  = in->group[order[gstart[g]]];
@@ -333,7 +335,8 @@ PetscErrorCode SanetLayerApply(SanetLayer l, const SanetMaps *in, SanetMaps *out
     break;
   }
   if (l->type != SANET_LAYER_SAL && l->type != SANET_LAYER_CODE && in->eigval) {
-    PetscCall(PetscMalloc2(in->c, &out->eigval, in->c, &out->group));
+    PetscCall(PetscMalloc1(in->c, &out->eigval));
+    PetscCall(PetscMalloc1(in->c, &out->group));
     PetscCall(PetscArraycpy(out->eigval, in->eigval, in->c));
     PetscCall(PetscArraycpy(out->group, in->group, in->c));
   }

@@ -217,14 +217,14 @@ PetscErrorCode SanetProcApply(SanetProc proc, const SanetProcInput *in, PetscRea
 
 PetscErrorCode SanetProcView(SanetProc proc, PetscViewer viewer)
 {
+  char graph[128] = "", weight[64] = "";
+
   PetscFunctionBegin;
-  PetscCall(PetscViewerASCIIPrintf(viewer, "%s: affinity %s", proc->prefix, SanetAffinities[proc->affinity]));
-  if (proc->affinity == SANET_AFFINITY_EPS) PetscCall(PetscViewerASCIIPrintf(viewer, " (eps %g eta, at most %" PetscInt_FMT " neighbours)", (double)proc->eps_scale, proc->k));
-  else PetscCall(PetscViewerASCIIPrintf(viewer, " (k %" PetscInt_FMT ")", proc->k));
-  PetscCall(PetscViewerASCIIPrintf(viewer, ", weights %s", SanetWeights[proc->weight.type]));
-  if (proc->weight.type == SANET_WEIGHT_GAUSSIAN) PetscCall(PetscViewerASCIIPrintf(viewer, " (sigma %g)", (double)proc->weight.sigma));
-  if (proc->weight.type == SANET_WEIGHT_SELFTUNE) PetscCall(PetscViewerASCIIPrintf(viewer, " (neighbour %" PetscInt_FMT ")", proc->weight.selftune));
-  PetscCall(PetscViewerASCIIPrintf(viewer, ", Laplacian L_%s, method %s, %" PetscInt_FMT " eigenvectors%s%s\n", SanetLaplacians[proc->laplacian], SanetProcMethods[proc->method], proc->neig, proc->drop_trivial ? ", trivial dropped" : "", proc->row_normalize ? ", rows normalized" : ""));
+  if (proc->affinity == SANET_AFFINITY_EPS) PetscCall(PetscSNPrintf(graph, sizeof(graph), "eps %g eta, at most %" PetscInt_FMT " neighbours", (double)proc->eps_scale, proc->k));
+  else PetscCall(PetscSNPrintf(graph, sizeof(graph), "k %" PetscInt_FMT, proc->k));
+  if (proc->weight.type == SANET_WEIGHT_GAUSSIAN) PetscCall(PetscSNPrintf(weight, sizeof(weight), " (sigma %g)", (double)proc->weight.sigma));
+  if (proc->weight.type == SANET_WEIGHT_SELFTUNE) PetscCall(PetscSNPrintf(weight, sizeof(weight), " (neighbour %" PetscInt_FMT ")", proc->weight.selftune));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "%s: affinity %s (%s), weights %s%s, Laplacian L_%s, method %s, %" PetscInt_FMT " eigenvectors%s%s\n", proc->prefix, SanetAffinities[proc->affinity], graph, SanetWeights[proc->weight.type], weight, SanetLaplacians[proc->laplacian], SanetProcMethods[proc->method], proc->neig, proc->drop_trivial ? ", trivial dropped" : "", proc->row_normalize ? ", rows normalized" : ""));
   PetscFunctionReturn(0);
 }
 
