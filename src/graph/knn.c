@@ -5,8 +5,14 @@
 
 /* Exact kNN by blocked single-precision GEMM with the reference blocks travelling around
    a ring of ranks. Pass 1 selects the k best per query with float distance keys; pass 2
-   sends the blocks around once more and recomputes the k selected distances in double,
-   so reported distances (and exact duplicates at 0) do not depend on float cancellation.
+   sends the original blocks around once more and recomputes the k selected distances in
+   double, so reported distances (and exact duplicates at 0) are exact. Pass 1 keeps a
+   few more than k candidates (-knn_extra, default 8) and the exact distances pick the
+   final k, so float rounding rarely misorders the last neighbours.
+
+   Pass 1 works on rows shifted by (a rounded) global mean: |q|^2 + |r|^2 - 2 q.r cancels
+   badly when the norms are large next to the distances (data offset from the origin),
+   and distances do not change under a shift.
 
    Determinism: the selection order is (key, global index), a total order, and a pair's
    float key depends only on the two rows, so the result does not depend on the rank
@@ -30,6 +36,29 @@ static void KNNRowNorms(PetscInt n, PetscInt dim, const float *X, float *nrm)
     for (PetscInt j = 0; j < dim; j++) s += x[j] * x[j];
     nrm[i] = s;
   }
+}
+
+/* Shift that is the same whatever the rank layout: the global mean, whose double sum
+   depends on the reduction order in its last bits, rounded to 12 significant bits. */
+static PetscErrorCode KNNCentre(MPI_Comm comm, PetscInt nlocal, PetscInt Nglobal, PetscInt dim, const float *X, float *Xc)
+{
+  PetscReal *sum, *gsum;
+  float     *shift;
+
+  PetscFunctionBegin;
+  PetscCall(PetscCalloc3(dim, &sum, dim, &gsum, dim, &shift));
+  for (PetscInt i = 0; i < nlocal; i++)
+    for (PetscInt l = 0; l < dim; l++) sum[l] += X[(size_t)i * dim + l];
+  PetscCall(MPIU_Allreduce(sum, gsum, (PetscMPIInt)dim, MPIU_REAL, MPIU_SUM, comm));
+  for (PetscInt l = 0; l < dim; l++) {
+    int e;
+    (void)frexp(gsum[l] / (PetscReal)Nglobal, &e);
+    shift[l] = (float)ldexp(nearbyint(ldexp(gsum[l] / (PetscReal)Nglobal, 12 - e)), e - 12);
+  }
+  for (PetscInt i = 0; i < nlocal; i++)
+    for (PetscInt l = 0; l < dim; l++) Xc[(size_t)i * dim + l] = X[(size_t)i * dim + l] - shift[l];
+  PetscCall(PetscFree3(sum, gsum, shift));
+  PetscFunctionReturn(0);
 }
 
 /* Replaces the top (worst) entry of a max-heap ordered by (key, idx) and sifts down. */
@@ -169,10 +198,11 @@ static PetscErrorCode KNNSortRows(PetscInt nlocal, PetscInt k, PetscInt *nbr, Pe
 PetscErrorCode SanetKNNExact(MPI_Comm comm, PetscInt nlocal, PetscInt dim, const float *X, PetscInt k, PetscInt *nbr, PetscReal *d2)
 {
   PetscMPIInt  size, rank, prev, next;
-  PetscInt    *counts, *starts, Nglobal = 0, nmax = 0, tileq = KNN_TILE_QUERIES, tiler = KNN_TILE_REFS;
+  PetscInt    *counts, *starts, Nglobal, nmax = 0, tileq = KNN_TILE_QUERIES, tiler = KNN_TILE_REFS, extra = 8, kc;
   PetscInt     chk[3], gchk[3];
-  float       *qnrm, *rnrm, *buf[2], *C, *hkey;
+  float       *Xc, *qnrm, *rnrm, *buf[2], *C, *hkey;
   PetscInt    *hidx;
+  PetscReal   *hd2;
   MPI_Datatype rowtype;
   MPI_Request  req[2];
 
@@ -184,7 +214,15 @@ PetscErrorCode SanetKNNExact(MPI_Comm comm, PetscInt nlocal, PetscInt dim, const
   PetscCheck(dim >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "kNN: dimension %" PetscInt_FMT " must be >= 1", dim);
   PetscCall(PetscOptionsGetInt(NULL, NULL, "-knn_tile_queries", &tileq, NULL));
   PetscCall(PetscOptionsGetInt(NULL, NULL, "-knn_tile_refs", &tiler, NULL));
+  PetscCall(PetscOptionsGetInt(NULL, NULL, "-knn_extra", &extra, NULL));
+  PetscCheck(extra >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-knn_extra must be >= 0, got %" PetscInt_FMT, extra);
   PetscCheck(tileq >= 1 && tiler >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "kNN tile sizes must be >= 1, got %" PetscInt_FMT " x %" PetscInt_FMT, tileq, tiler);
+
+  /* Check k before allocating anything, so the error return leaks nothing. */
+  PetscCall(MPIU_Allreduce(&nlocal, &Nglobal, 1, MPIU_INT, MPI_SUM, comm));
+  PetscCheck(k >= 1 && k < Nglobal, comm, PETSC_ERR_ARG_OUTOFRANGE, "kNN needs 1 <= k < number of rows: k = %" PetscInt_FMT ", rows = %" PetscInt_FMT, k, Nglobal);
+
+  kc = PetscMin(k + extra, Nglobal - 1); /* candidates kept by pass 1 */
 
   PetscCall(PetscMalloc2(size, &counts, size + 1, &starts));
   PetscCallMPI(MPI_Allgather(&nlocal, 1, MPIU_INT, counts, 1, MPIU_INT, comm));
@@ -193,12 +231,10 @@ PetscErrorCode SanetKNNExact(MPI_Comm comm, PetscInt nlocal, PetscInt dim, const
     starts[r + 1] = starts[r] + counts[r];
     nmax          = PetscMax(nmax, counts[r]);
   }
-  Nglobal = starts[size];
-  PetscCheck(k >= 1 && k < Nglobal, comm, PETSC_ERR_ARG_OUTOFRANGE, "kNN needs 1 <= k < number of rows: k = %" PetscInt_FMT ", rows = %" PetscInt_FMT, k, Nglobal);
 
   /* All ranks must agree on dim, and the data must be finite (a NaN would silently drop
      out of every comparison); one reduction checks both. */
-  PetscCall(PetscMalloc1(nlocal, &qnrm));
+  PetscCall(PetscMalloc2((size_t)nlocal * dim, &Xc, nlocal, &qnrm));
   KNNRowNorms(nlocal, dim, X, qnrm);
   chk[0] = -dim;
   chk[1] = dim;
@@ -210,8 +246,10 @@ PetscErrorCode SanetKNNExact(MPI_Comm comm, PetscInt nlocal, PetscInt dim, const
   PetscCheck(!gchk[2], comm, PETSC_ERR_FP, "kNN: input rows contain Inf/NaN or have squared norms beyond single precision");
 
   PetscCall(PetscLogEventBegin(SANET_KNN_EVENT, 0, 0, 0, 0));
-  PetscCall(PetscMalloc6(nmax, &rnrm, (size_t)nmax * dim, &buf[0], size > 1 ? (size_t)nmax * dim : 0, &buf[1], (size_t)tileq * tiler, &C, (size_t)nlocal * k, &hkey, (size_t)nlocal * k, &hidx));
-  for (PetscInt i = 0; i < nlocal * k; i++) {
+  PetscCall(KNNCentre(comm, nlocal, Nglobal, dim, X, Xc));
+  KNNRowNorms(nlocal, dim, Xc, qnrm);
+  PetscCall(PetscMalloc7(nmax, &rnrm, (size_t)nmax * dim, &buf[0], size > 1 ? (size_t)nmax * dim : 0, &buf[1], (size_t)tileq * tiler, &C, (size_t)nlocal * kc, &hkey, (size_t)nlocal * kc, &hidx, (size_t)nlocal * kc, &hd2));
+  for (PetscInt i = 0; i < nlocal * kc; i++) {
     hkey[i] = INFINITY; /* every finite key beats an empty slot */
     hidx[i] = PETSC_MAX_INT;
   }
@@ -223,29 +261,33 @@ PetscErrorCode SanetKNNExact(MPI_Comm comm, PetscInt nlocal, PetscInt dim, const
   /* Two trips of the blocks around the ring: select, then recompute exactly. At step s we
      hold the block of rank (rank - s) mod size and fetch the next one while computing. */
   for (PetscInt pass = 0; pass < 2; pass++) {
-    const float *cur   = X;
+    const float *cur   = pass == 0 ? Xc : X;
     PetscInt     which = 0;
     for (PetscMPIInt s = 0; s < size; s++) {
       PetscMPIInt src = (rank - s + size) % size, nsrc = (rank - s - 1 + 2 * size) % size;
       if (s < size - 1) PetscCall(KNNRingPost(comm, rowtype, cur, counts[src], buf[which], counts[nsrc], prev, next, req));
-      if (pass == 0) PetscCall(KNNBlockSelect(nlocal, dim, X, qnrm, counts[src], cur, rnrm, starts[src], (PetscBool)(s == 0), tileq, tiler, C, k, hkey, hidx));
-      else PetscCall(KNNBlockExact(nlocal, dim, X, counts[src], cur, starts[src], k, nbr, d2));
+      if (pass == 0) PetscCall(KNNBlockSelect(nlocal, dim, Xc, qnrm, counts[src], cur, rnrm, starts[src], (PetscBool)(s == 0), tileq, tiler, C, kc, hkey, hidx));
+      else PetscCall(KNNBlockExact(nlocal, dim, X, counts[src], cur, starts[src], kc, hidx, hd2));
       if (s < size - 1) {
         PetscCallMPI(MPI_Waitall(2, req, MPI_STATUSES_IGNORE));
         cur = buf[which];
         which ^= 1;
       }
     }
-    if (pass == 0)
-      for (PetscInt i = 0; i < nlocal * k; i++) nbr[i] = hidx[i];
   }
-  PetscCall(KNNSortRows(nlocal, k, nbr, d2));
+  PetscCall(KNNSortRows(nlocal, kc, hidx, hd2));
+  for (PetscInt i = 0; i < nlocal; i++) {
+    for (PetscInt t = 0; t < k; t++) {
+      nbr[i * k + t] = hidx[i * kc + t];
+      d2[i * k + t]  = hd2[i * kc + t];
+    }
+  }
   PetscCall(PetscLogFlops(2.0 * (PetscLogDouble)nlocal * (PetscLogDouble)Nglobal * (PetscLogDouble)dim));
   PetscCall(PetscLogEventEnd(SANET_KNN_EVENT, 0, 0, 0, 0));
 
   PetscCallMPI(MPI_Type_free(&rowtype));
-  PetscCall(PetscFree6(rnrm, buf[0], buf[1], C, hkey, hidx));
-  PetscCall(PetscFree(qnrm));
+  PetscCall(PetscFree7(rnrm, buf[0], buf[1], C, hkey, hidx, hd2));
+  PetscCall(PetscFree2(Xc, qnrm));
   PetscCall(PetscFree2(counts, starts));
   PetscFunctionReturn(0);
 }
