@@ -3,7 +3,9 @@
 # standard library) converted together; pixels must come out HWC (from the planar
 # records) and labels must be the (fine) labels, in file order.
 set -e
-cd "$ROOT"
+exec </dev/null # mpirun must not eat the test list that run.sh reads on stdin
+cd "${ROOT:?run through tests/run.sh}"
+: "${TMP:?run through tests/run.sh (TMP is the scratch directory)}"
 PY=/usr/bin/python3
 k=$1
 lb=1; [ "$k" = 100 ] && lb=2

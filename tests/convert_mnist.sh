@@ -4,7 +4,9 @@
 # exactly (read independently with the python standard library), and must equal the
 # bundled data/mnist-2000.h5.
 set -e
-cd "$ROOT"
+exec </dev/null # mpirun must not eat the test list that run.sh reads on stdin
+cd "${ROOT:?run through tests/run.sh}"
+: "${TMP:?run through tests/run.sh (TMP is the scratch directory)}"
 PY=/usr/bin/python3
 img=data/mnist-2000-images-idx3-ubyte.gz
 lab=data/mnist-2000-labels-idx1-ubyte.gz

@@ -3,7 +3,9 @@
 # python standard library (8-bit gray, or 16-bit RGBA reduced to 8-bit RGB); labels
 # follow the sorted folder names, pixels must match exactly.
 set -e
-cd "$ROOT"
+exec </dev/null # mpirun must not eat the test list that run.sh reads on stdin
+cd "${ROOT:?run through tests/run.sh}"
+: "${TMP:?run through tests/run.sh (TMP is the scratch directory)}"
 PY=/usr/bin/python3
 $PY tests/io_fixtures.py pngdir "$TMP/set" "$1"
 "$BUILD/sanet-convert" -format png -images "$TMP/set" -o "$TMP/out.h5"

@@ -4,9 +4,11 @@
 # float64); each rank's block must equal a serial load, and the global sums must
 # equal those computed by h5py.
 set -e
+exec </dev/null # mpirun must not eat the test list that run.sh reads on stdin
 np=$1
 PY=/usr/bin/python3
-cd "$ROOT"
+cd "${ROOT:?run through tests/run.sh}"
+: "${TMP:?run through tests/run.sh (TMP is the scratch directory)}"
 expect() {
   $PY - "$1" <<'PYEOF'
 import sys, h5py, numpy as np
