@@ -259,6 +259,7 @@ static PetscErrorCode WriteAll(const char tmp[], WHandles *w, PetscInt N, PetscI
   PetscCallHDF5Id(w->dcpl, H5Pcreate(H5P_DATASET_CREATE));
   PetscCallHDF5(H5Pset_chunk(w->dcpl, 4, chunk));
   PetscCallHDF5(H5Pset_deflate(w->dcpl, 6));
+  PetscCallHDF5(H5Pset_obj_track_times(w->dcpl, 0)); /* same input, same bytes */
   PetscCallHDF5Id(w->dset, H5Dcreate2(w->file, "images", H5T_STD_U8LE, w->space, H5P_DEFAULT, w->dcpl, H5P_DEFAULT));
   PetscCallHDF5(H5Dwrite(w->dset, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, pixels));
   PetscCallHDF5(H5Dclose(w->dset));
@@ -272,6 +273,7 @@ static PetscErrorCode WriteAll(const char tmp[], WHandles *w, PetscInt N, PetscI
     PetscCallHDF5Id(w->dcpl, H5Pcreate(H5P_DATASET_CREATE));
     PetscCallHDF5(H5Pset_chunk(w->dcpl, 1, &lchunk));
     PetscCallHDF5(H5Pset_deflate(w->dcpl, 6));
+    PetscCallHDF5(H5Pset_obj_track_times(w->dcpl, 0));
     PetscCallHDF5Id(w->dset, H5Dcreate2(w->file, "labels", H5T_STD_I32LE, w->space, H5P_DEFAULT, w->dcpl, H5P_DEFAULT));
     PetscCallHDF5(H5Dwrite(w->dset, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, labels));
   }
