@@ -81,24 +81,35 @@ static inline void KNNHeapReplaceTop(PetscInt k, float *key, PetscInt *idx, floa
 
 /* Turns one GEMM tile C = -2 Q R^T (nq x nr, compact rows) into distance keys and merges
    them into the heaps of the nq queries. A NaN entry marks the query itself; it fails
-   every `<=` test and is never selected. Whole chunks are skipped with one vectorisable
-   test when no entry beats the current k-th best. */
-static void KNNScanTile(PetscInt nq, PetscInt nr, float *C, const float *qnrm, const float *rnrm, float snap, PetscInt rglobal0, PetscInt k, float *hkey, PetscInt *hidx)
+   every `<=` test and is never selected. Each chunk is converted and tested against the
+   current k-th best in one branch-free (vectorised) loop; the scalar merge runs only for
+   the rare chunks holding a candidate. */
+static void KNNScanTile(PetscInt nq, PetscInt nr, float *restrict C, const float *restrict qnrm, const float *restrict rnrm, float snap, PetscInt rglobal0, PetscInt k, float *restrict hkey, PetscInt *restrict hidx)
 {
   for (PetscInt i = 0; i < nq; i++) {
-    float    *c   = C + (size_t)i * nr;
-    float    *key = hkey + (size_t)i * k;
-    PetscInt *idx = hidx + (size_t)i * k;
-    float     nqi = qnrm[i], thr = key[0];
+    float *restrict    c   = C + (size_t)i * nr;
+    float *restrict    key = hkey + (size_t)i * k;
+    PetscInt *restrict idx = hidx + (size_t)i * k;
+    const float        nqi = qnrm[i];
+    float              thr = key[0];
 
     for (PetscInt j0 = 0; j0 < nr; j0 += KNN_CHUNK) {
-      PetscInt jn  = PetscMin(KNN_CHUNK, nr - j0);
-      int      any = 0;
-      for (PetscInt j = j0; j < j0 + jn; j++) {
-        float s = nqi + rnrm[j], d = c[j] + s;
-        d = (d <= snap * s) ? 0.0f : d; /* clamps negatives, snaps float noise to 0, keeps NaN */
-        c[j] = d;
-        any |= (d <= thr);
+      const PetscInt jn  = PetscMin(KNN_CHUNK, nr - j0);
+      int            any = 0;
+      if (jn == KNN_CHUNK) { /* constant trip count: vectorised even at -O2 */
+        for (int j = 0; j < KNN_CHUNK; j++) {
+          float s = nqi + rnrm[j0 + j], d = c[j0 + j] + s;
+          d = (d <= snap * s) ? 0.0f : d; /* clamps negatives, snaps float noise to 0, keeps NaN */
+          c[j0 + j] = d;
+          any |= (d <= thr);
+        }
+      } else {
+        for (PetscInt j = j0; j < nr; j++) {
+          float s = nqi + rnrm[j], d = c[j] + s;
+          d    = (d <= snap * s) ? 0.0f : d;
+          c[j] = d;
+          any |= (d <= thr);
+        }
       }
       if (!any) continue;
       for (PetscInt j = j0; j < j0 + jn; j++) {
