@@ -7,6 +7,7 @@
    compares these lines across rank counts and the inertia with scikit-learn.
    -write FILE writes the data (rank 0), -labels_out FILE the labels, for those scripts. */
 #include "sanet.h"
+#include <time.h>
 
 typedef struct {
   PetscInt  N, dim, K;
@@ -74,6 +75,7 @@ int main(int argc, char **argv)
   PetscMPIInt  rank, size;
   PetscInt     nlocal, rstart = 0, *lab, *all = NULL, *truth = NULL;
   PetscReal   *X = NULL, inertia;
+  PetscLogDouble t0, t1, c0, c1;
   SanetKMeans  km;
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, "k-means test"));
@@ -138,7 +140,12 @@ int main(int argc, char **argv)
   PetscCall(SanetKMeansSetClusters(km, b.K));
   PetscCall(SanetKMeansSetFromOptions(km));
   PetscCall(PetscMalloc1(nlocal, &lab));
+  PetscCall(PetscTime(&t0));
+  c0 = (PetscLogDouble)clock() / CLOCKS_PER_SEC; /* process CPU time: the machine may be shared */
   PetscCall(SanetKMeansApply(km, nlocal, b.dim, X, lab, &inertia));
+  PetscCall(PetscTime(&t1));
+  c1 = (PetscLogDouble)clock() / CLOCKS_PER_SEC;
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "kmeans: apply %.3f s wall, %.3f s CPU on rank 0, %d ranks\n", t1 - t0, c1 - c0, size));
   PetscCall(SanetKMeansView(km, PETSC_VIEWER_STDOUT_WORLD));
 
   /* gather the parallel labels in global order on rank 0 */

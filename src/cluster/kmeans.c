@@ -40,7 +40,7 @@ typedef struct {
   PetscReal       *cnorm;
 } KMWork;
 
-#define KM_BLOCK 1024 /* rows per GEMM block: keeps the scratch small for any nlocal */
+#define KM_BLOCK 256 /* rows per GEMM block: scratch stays small and the block stays in cache */
 
 PetscErrorCode SanetKMeansCreate(MPI_Comm comm, SanetKMeans *km)
 {
@@ -146,7 +146,8 @@ PetscErrorCode SanetKMeansDestroy(SanetKMeans *km)
 /* ------------------------------------------------------------------------------------ */
 
 /* G (nb x nc, row-major) = Xb (nb x dim, row-major) * C^T (C: nc x dim, row-major).
-   Row-major A is column-major A^T, so this is G^T = C * Xb^T in BLAS terms. */
+   Row-major A is column-major A^T, so this is G^T = C * Xb^T in BLAS terms. Packing Xb
+   costs about as much as the multiply at K ~ 50: one pass over X, memory bound. */
 static PetscErrorCode Gemm(PetscInt nb, PetscInt nc, PetscInt dim, const PetscReal *Xb, const PetscReal *C, PetscReal *G)
 {
   PetscBLASInt m, n, k;
@@ -183,8 +184,10 @@ static inline PetscReal Dist2(PetscInt dim, const PetscReal *a, const PetscReal 
 }
 
 /* Nearest of nc centres for every local row (ties: lowest centre id); mind gets the
-   squared distance from the expanded form, clipped at 0 against cancellation. */
-static PetscErrorCode Assign(KMWork *w, PetscInt nc, const PetscReal *C, PetscInt *label, PetscReal *mind)
+   squared distance from the expanded form, clipped at 0 against cancellation. With
+   sums (nc*dim then nc counts) the rows are also added to their cluster while the block
+   is still in cache, saving a second pass over X. */
+static PetscErrorCode Assign(KMWork *w, PetscInt nc, const PetscReal *C, PetscInt *label, PetscReal *mind, PetscReal *sums)
 {
   PetscFunctionBegin;
   PetscCall(Norms(nc, w->dim, C, w->cnorm));
@@ -193,12 +196,11 @@ static PetscErrorCode Assign(KMWork *w, PetscInt nc, const PetscReal *C, PetscIn
 
     PetscCall(Gemm(nb, nc, w->dim, w->X + (size_t)b0 * w->dim, C, w->G));
     for (PetscInt i = 0; i < nb; i++) {
-      const PetscReal *g    = w->G + (size_t)i * nc;
-      PetscReal        best = PETSC_MAX_REAL;
-      PetscInt         bj   = 0;
+      PetscReal best = PETSC_MAX_REAL;
+      PetscInt  bj   = 0;
 
       for (PetscInt j = 0; j < nc; j++) {
-        PetscReal d = w->xnorm[b0 + i] + w->cnorm[j] - 2 * g[j];
+        PetscReal d = w->xnorm[b0 + i] + w->cnorm[j] - 2 * w->G[(size_t)i * nc + j];
         if (d < best) {
           best = d;
           bj   = j;
@@ -206,6 +208,13 @@ static PetscErrorCode Assign(KMWork *w, PetscInt nc, const PetscReal *C, PetscIn
       }
       label[b0 + i] = bj;
       mind[b0 + i]  = PetscMax(best, 0.0);
+      if (sums) {
+        const PetscReal *x = w->X + (size_t)(b0 + i) * w->dim;
+        PetscReal       *sj = sums + (size_t)bj * w->dim;
+
+        for (PetscInt d = 0; d < w->dim; d++) sj[d] += x[d];
+        sums[(size_t)nc * w->dim + bj] += 1;
+      }
     }
   }
   PetscFunctionReturn(0);
@@ -245,12 +254,12 @@ static PetscErrorCode OrderedCumsum(KMWork *w, const PetscReal *wts, PetscReal *
 static PetscErrorCode Seed(SanetKMeans km, KMWork *w, unsigned long stream, PetscReal *C)
 {
   PetscInt       K = km->K, T = Trials(km), *ids, first;
-  PetscReal     *closest, *cum, *cand, *cpot, pot = 0;
+  PetscReal     *closest, *cum, *cand, *cpot, *dcand, pot = 0;
   unsigned long  draw = 0;
 
   PetscFunctionBegin;
   PetscCall(PetscMalloc3(w->nlocal, &closest, w->nlocal, &cum, (size_t)T * w->dim, &cand));
-  PetscCall(PetscMalloc2(T, &ids, T, &cpot));
+  PetscCall(PetscMalloc3(T, &ids, T, &cpot, (size_t)T * w->nlocal, &dcand));
   first = (PetscInt)(SanetRandUniform(km->seed, stream, draw++) * w->N);
   first = PetscMin(first, w->N - 1);
   PetscCall(GatherRows(w, 1, &first, C));
@@ -277,7 +286,8 @@ static PetscErrorCode Seed(SanetKMeans km, KMWork *w, unsigned long stream, Pets
     PetscCall(MPIU_Allreduce(MPI_IN_PLACE, ids, (PetscMPIInt)T, MPIU_INT, MPI_MIN, w->comm));
     for (PetscInt t = 0; t < T; t++) ids[t] = PetscMin(ids[t], w->N - 1); /* rounding past the end */
     PetscCall(GatherRows(w, T, ids, cand));
-    /* potential of each candidate: sum of min(current D^2, distance to the candidate) */
+    /* potential of each candidate: sum of min(current D^2, distance to the candidate);
+       the distances are kept so the winner's need not be recomputed */
     PetscCall(Norms(T, w->dim, cand, w->cnorm));
     PetscCall(PetscArrayzero(cpot, T));
     for (PetscInt b0 = 0; b0 < w->nlocal; b0 += KM_BLOCK) {
@@ -287,6 +297,8 @@ static PetscErrorCode Seed(SanetKMeans km, KMWork *w, unsigned long stream, Pets
       for (PetscInt i = 0; i < nb; i++)
         for (PetscInt t = 0; t < T; t++) {
           PetscReal d = PetscMax(w->xnorm[b0 + i] + w->cnorm[t] - 2 * w->G[(size_t)i * T + t], 0.0);
+
+          dcand[(size_t)t * w->nlocal + b0 + i] = d;
           cpot[t] += PetscMin(closest[b0 + i], d);
         }
     }
@@ -294,11 +306,10 @@ static PetscErrorCode Seed(SanetKMeans km, KMWork *w, unsigned long stream, Pets
     for (PetscInt t = 1; t < T; t++)
       if (cpot[t] < cpot[best]) best = t;
     PetscCall(PetscArraycpy(C + (size_t)c * w->dim, cand + (size_t)best * w->dim, w->dim));
-    /* exact differences here: these weights drive the next picks */
-    for (PetscInt i = 0; i < w->nlocal; i++) closest[i] = PetscMin(closest[i], Dist2(w->dim, w->X + (size_t)i * w->dim, C + (size_t)c * w->dim));
+    for (PetscInt i = 0; i < w->nlocal; i++) closest[i] = PetscMin(closest[i], dcand[(size_t)best * w->nlocal + i]);
   }
   PetscCall(PetscFree3(closest, cum, cand));
-  PetscCall(PetscFree2(ids, cpot));
+  PetscCall(PetscFree3(ids, cpot, dcand));
   PetscFunctionReturn(0);
 }
 
@@ -358,14 +369,9 @@ static PetscErrorCode Lloyd(SanetKMeans km, KMWork *w, unsigned long stream, Pet
   for (it = 0; it < km->max_it;) {
     PetscReal *counts = sums + (size_t)K * dim, shift = 0, changed = 0;
 
-    PetscCall(Assign(w, K, C, label, mind));
     PetscCall(PetscArrayzero(sums, (size_t)K * (dim + 1) + 1));
+    PetscCall(Assign(w, K, C, label, mind, sums));
     for (PetscInt i = 0; i < w->nlocal; i++) {
-      const PetscReal *x = w->X + (size_t)i * dim;
-      PetscReal       *s = sums + (size_t)label[i] * dim;
-
-      for (PetscInt d = 0; d < dim; d++) s[d] += x[d];
-      counts[label[i]] += 1;
       if (label[i] != prev[i]) changed += 1;
       prev[i] = label[i];
     }
@@ -388,7 +394,7 @@ static PetscErrorCode Lloyd(SanetKMeans km, KMWork *w, unsigned long stream, Pet
   }
   *its = it;
   /* labels consistent with the final centres; inertia from exact differences */
-  PetscCall(Assign(w, K, C, label, mind));
+  PetscCall(Assign(w, K, C, label, mind, NULL));
   loc = 0;
   for (PetscInt i = 0; i < w->nlocal; i++) loc += Dist2(dim, w->X + (size_t)i * dim, C + (size_t)label[i] * dim);
   PetscCall(MPIU_Allreduce(&loc, inertia, 1, MPIU_REAL, MPIU_SUM, w->comm));
