@@ -290,6 +290,7 @@ int main(int argc, char **argv)
   PetscCall(TestForest(203, 600, 4, PETSC_TRUE, 777));
   PetscCall(TestForest(1000, 1500, 1, PETSC_FALSE, 31337)); /* sparse: many small pieces */
   PetscCall(TestForest(50, 3, 1, PETSC_FALSE, 99));         /* fewer edges than ranks */
+  PetscCall(TestForest(10, 1, 1, PETSC_TRUE, 5));           /* a single edge */
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "test_graph: all checks passed\n"));
   PetscCall(PetscFinalize());
   return 0;
