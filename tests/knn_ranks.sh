@@ -11,6 +11,7 @@ run() { # NP NAME ARGS...: writes the -view listing (timing line dropped) to $ou
 }
 status=0
 for case in "random -n 1500 -dim 21 -k 17" "pool -n 900 -k 9" "random -n 700 -k 5 -offset 50"; do
+  # shellcheck disable=SC2086 # split the case into words on purpose
   set -- $case
   data=$1; shift
   run 1 ref -data "$data" "$@"

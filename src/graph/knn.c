@@ -229,9 +229,22 @@ PetscErrorCode SanetKNNExact(MPI_Comm comm, PetscInt nlocal, PetscInt dim, const
   PetscCheck(extra >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-knn_extra must be >= 0, got %" PetscInt_FMT, extra);
   PetscCheck(tileq >= 1 && tiler >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "kNN tile sizes must be >= 1, got %" PetscInt_FMT " x %" PetscInt_FMT, tileq, tiler);
 
-  /* Check k before allocating anything, so the error return leaks nothing. */
+  /* Argument checks come before any allocation, so error returns leak nothing. All ranks
+     must agree on dim, and the data must be finite (a NaN would silently drop out of every
+     comparison); one reduction checks both. */
   PetscCall(MPIU_Allreduce(&nlocal, &Nglobal, 1, MPIU_INT, MPI_SUM, comm));
   PetscCheck(k >= 1 && k < Nglobal, comm, PETSC_ERR_ARG_OUTOFRANGE, "kNN needs 1 <= k < number of rows: k = %" PetscInt_FMT ", rows = %" PetscInt_FMT, k, Nglobal);
+  chk[0] = -dim;
+  chk[1] = dim;
+  chk[2] = 0;
+  for (PetscInt i = 0; i < nlocal && !chk[2]; i++) {
+    float nrm;
+    KNNRowNorms(1, dim, X + (size_t)i * dim, &nrm);
+    if (!isfinite(nrm)) chk[2] = 1;
+  }
+  PetscCall(MPIU_Allreduce(chk, gchk, 3, MPIU_INT, MPI_MAX, comm));
+  PetscCheck(-gchk[0] == gchk[1], comm, PETSC_ERR_ARG_INCOMP, "kNN: ranks disagree on the dimension (%" PetscInt_FMT " to %" PetscInt_FMT ")", -gchk[0], gchk[1]);
+  PetscCheck(!gchk[2], comm, PETSC_ERR_FP, "kNN: input rows contain Inf/NaN or have squared norms beyond single precision");
 
   kc = PetscMin(k + extra, Nglobal - 1); /* candidates kept by pass 1 */
 
@@ -243,19 +256,7 @@ PetscErrorCode SanetKNNExact(MPI_Comm comm, PetscInt nlocal, PetscInt dim, const
     nmax          = PetscMax(nmax, counts[r]);
   }
 
-  /* All ranks must agree on dim, and the data must be finite (a NaN would silently drop
-     out of every comparison); one reduction checks both. */
   PetscCall(PetscMalloc2((size_t)nlocal * dim, &Xc, nlocal, &qnrm));
-  KNNRowNorms(nlocal, dim, X, qnrm);
-  chk[0] = -dim;
-  chk[1] = dim;
-  chk[2] = 0;
-  for (PetscInt i = 0; i < nlocal; i++)
-    if (!isfinite(qnrm[i])) chk[2] = 1;
-  PetscCall(MPIU_Allreduce(chk, gchk, 3, MPIU_INT, MPI_MAX, comm));
-  PetscCheck(-gchk[0] == gchk[1], comm, PETSC_ERR_ARG_INCOMP, "kNN: ranks disagree on the dimension (%" PetscInt_FMT " to %" PetscInt_FMT ")", -gchk[0], gchk[1]);
-  PetscCheck(!gchk[2], comm, PETSC_ERR_FP, "kNN: input rows contain Inf/NaN or have squared norms beyond single precision");
-
   PetscCall(PetscLogEventBegin(SANET_KNN_EVENT, 0, 0, 0, 0));
   PetscCall(KNNCentre(comm, nlocal, Nglobal, dim, X, Xc));
   KNNRowNorms(nlocal, dim, Xc, qnrm);
