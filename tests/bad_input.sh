@@ -103,5 +103,13 @@ case "$1" in
   opt_convert_no_output) expect_fail "-o" -- "$CONVERT" -format mnist -images data/mnist-2000-images-idx3-ubyte.gz ;;
   opt_convert_labels_cifar) expect_fail "-labels" -- "$CONVERT" -format cifar10 -images x -labels y -o "$out" ;;
   opt_convert_parallel) expect_fail "1 MPI rank" -- ./tools/mpirun.sh 2 "$CONVERT" -format mnist -images data/mnist-2000-images-idx3-ubyte.gz -o "$out" ;;
+  keep_existing_output) # a failed run must not touch an earlier result
+    echo "earlier result" >"$TMP/keep.h5"
+    idx "$img" 10 28 28 magic=0x801
+    expect_fail "$img" -- "$CONVERT" -format mnist -images "$img" -o "$TMP/keep.h5"
+    [ "$(cat "$TMP/keep.h5")" = "earlier result" ] || { echo "FAIL: existing output changed"; exit 1; }
+    [ ! -e "$TMP/keep.h5.tmp" ] || { echo "FAIL: temporary output left behind"; exit 1; } ;;
+  output_dir_missing) idx "$img" 10 28 28
+    expect_fail "$TMP/nodir/out.h5" -- "$CONVERT" -format mnist -images "$img" -o "$TMP/nodir/out.h5" ;;
   *) echo "bad_input.sh: unknown case $1"; exit 2 ;;
 esac

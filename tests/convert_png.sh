@@ -1,7 +1,7 @@
 #!/bin/bash
-# convert_png.sh gray|rgb16a: a folder of class subfolders with PNGs written by the
-# python standard library (8-bit gray, or 16-bit RGBA reduced to 8-bit RGB); labels
-# follow the sorted folder names, pixels must match exactly.
+# convert_png.sh gray|rgb16a|palette: a folder of class subfolders with PNGs written by the
+# python standard library (8-bit gray, 16-bit RGBA reduced to 8-bit RGB, or 8-bit palette
+# expanded to RGB); labels follow the sorted folder names, pixels must match exactly.
 set -e
 exec </dev/null # mpirun must not eat the test list that run.sh reads on stdin
 cd "${ROOT:?run through tests/run.sh}"

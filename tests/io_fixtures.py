@@ -41,9 +41,10 @@ def cifar(path, n, labelbytes, nclasses, seed=3, badlabel=False):
     open(path, "wb").write(bytes(out))
 
 
-def png(path, w, h, colortype, depth, pixels):
-    """pixels: flat list of samples, row-major, channels interleaved."""
-    ch = {0: 1, 2: 3, 4: 2, 6: 4}[colortype]
+def png(path, w, h, colortype, depth, pixels, palette=None):
+    """pixels: flat list of samples, row-major, channels interleaved (palette indices
+    for colour type 3, with palette a list of (r, g, b))."""
+    ch = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[colortype]
     nb = depth // 8
     raw = bytearray()
     for r in range(h):
@@ -55,7 +56,8 @@ def png(path, w, h, colortype, depth, pixels):
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
 
     ihdr = struct.pack(">IIBBBBB", w, h, depth, colortype, 0, 0, 0)
-    open(path, "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(bytes(raw))) + chunk(b"IEND", b""))
+    plte = chunk(b"PLTE", bytes(v for rgb in palette for v in rgb)) if palette else b""
+    open(path, "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + plte + chunk(b"IDAT", zlib.compress(bytes(raw))) + chunk(b"IEND", b""))
 
 
 def png_folder(root, kind, seed=4):
@@ -78,6 +80,11 @@ def png_folder(root, kind, seed=4):
                 png(name, w, h, 6, 16, px16)
                 exp = [px16[p * 4 + c] >> 8 for p in range(h * w) for c in range(3)]
                 expect.append((k, exp))
+            elif kind == "palette":
+                pal = [(rnd.randrange(256), rnd.randrange(256), rnd.randrange(256)) for _ in range(7)]
+                idx = [rnd.randrange(7) for _ in range(h * w)]
+                png(name, w, h, 3, 8, idx, palette=pal)
+                expect.append((k, [pal[p][c] for p in idx for c in range(3)]))
     with open(root + ".expect", "w") as f:
         for k, px in expect:
             f.write("%d %s\n" % (k, " ".join(map(str, px))))
@@ -146,10 +153,10 @@ def main():
         cifar(out, int(args[0]), int(args[1]), int(args[2]), seed=int(opts.get("seed", "3")), badlabel="badlabel" in args)
     elif kind == "png":  # png OUT W H COLORTYPE DEPTH  (random pixels)
         w, h, ct, d = map(int, args[:4])
-        ch = {0: 1, 2: 3, 4: 2, 6: 4}[ct]
+        ch = {0: 1, 2: 3, 4: 2, 6: 4}[ct]  # no palette here
         rnd = random.Random(6)
         png(out, w, h, ct, d, [rnd.randrange(2**d) for _ in range(w * h * ch)])
-    elif kind == "pngdir":  # pngdir ROOT gray|rgb16a
+    elif kind == "pngdir":  # pngdir ROOT gray|rgb16a|palette
         png_folder(out, args[0])
     elif kind == "h5":
         h5(out, args[0])

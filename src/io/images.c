@@ -242,14 +242,14 @@ static void WHandlesClose(WHandles *w)
   w->file = w->space = w->dcpl = w->dset = -1;
 }
 
-static PetscErrorCode WriteAll(const char tmp[], WHandles *w, PetscInt N, PetscInt H, PetscInt W, PetscInt C, const unsigned char *pixels, const int *labels)
+static PetscErrorCode WriteAll(const char path[], const char tmp[], WHandles *w, PetscInt N, PetscInt H, PetscInt W, PetscInt C, const unsigned char *pixels, const int *labels)
 {
   hsize_t dims[4] = {(hsize_t)N, (hsize_t)H, (hsize_t)W, (hsize_t)C}, chunk[4];
   hsize_t per = (hsize_t)H * W * C;
 
   PetscFunctionBegin;
   w->file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-  PetscCheck(w->file >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot create output file %s", tmp);
+  PetscCheck(w->file >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot create output file %s (written first as %s)", path, tmp);
   /* chunks of whole images, about 256 KiB, compress well and read by image blocks */
   chunk[0] = PetscMax(1, PetscMin((hsize_t)N, (hsize_t)(262144 / per)));
   chunk[1] = dims[1];
@@ -301,7 +301,7 @@ PetscErrorCode SanetWriteDatasetFile(const char path[], PetscInt N, PetscInt H, 
   }
   PetscCallHDF5(H5Eget_auto2(H5E_DEFAULT, &efunc, &edata));
   PetscCallHDF5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
-  ierr = WriteAll(tmp, &w, N, H, W, C, pixels, lab);
+  ierr = WriteAll(path, tmp, &w, N, H, W, C, pixels, lab);
   WHandlesClose(&w);
   PetscCallHDF5(H5Eset_auto2(H5E_DEFAULT, efunc, edata));
   PetscCall(PetscFree(lab));
