@@ -351,6 +351,7 @@ static PetscErrorCode FixEmpty(SanetKMeans km, KMWork *w, PetscInt *label, Petsc
     }
     counts[old] -= 1;
     counts[j] = 1;
+    PetscCall(PetscInfo(NULL, "k-means: empty cluster %" PetscInt_FMT " re-seeded at row %d (from cluster %" PetscInt_FMT ")\n", j, glob.i, old));
   }
   PetscFunctionReturn(0);
 }
