@@ -49,10 +49,9 @@ PetscErrorCode SanetImagesDestroy(SanetImages *);
 PetscErrorCode SanetWriteDatasetFile(const char path[], PetscInt N, PetscInt H, PetscInt W, PetscInt C, const unsigned char *pixels, const PetscInt *labels);
 
 /* ------------------------------------- patches -------------------------------------- */
-/* Samples ph x pw x c patches from each local image: centres every `stride` pixels from
-   offset (stride-1)/2 ... so that ceil(m/stride) x ceil(n/stride) patches are taken; when
-   pad is true pixels outside the image are zero, otherwise only patches fully inside are
-   taken ((m-ph)/stride+1 per axis). Output rows are image-major, patch layout [r][c][ch]. */
+/* Samples ph x pw x c patches from each local image. With pad, ceil(m/stride) centres per
+   axis, `stride` apart and spread symmetrically over the axis, pixels outside the image
+   read as zero; without, only patches fully inside, (m-ph)/stride+1 per axis. Output rows are image-major, patch layout [r][c][ch]. */
 typedef struct {
   PetscInt   ph, pw, stride;
   PetscBool  pad, center; /* center: subtract each patch's mean */

@@ -60,7 +60,7 @@ int main(int argc, char **argv)
   char           input[PETSC_MAX_PATH_LEN] = "", outdir[PETSC_MAX_PATH_LEN] = "", path[PETSC_MAX_PATH_LEN];
   char          *names[SANET_MAX_LAYERS];
   PetscInt       nlayers = SANET_MAX_LAYERS, K = 0, seed = 0, D;
-  PetscBool      set, dry_run = PETSC_FALSE;
+  PetscBool      set, kset, dry_run = PETSC_FALSE;
   SanetLayer     layer[SANET_MAX_LAYERS];
   SanetImages    images;
   SanetMaps      maps, next;
@@ -79,7 +79,7 @@ int main(int argc, char **argv)
   PetscOptionsBegin(comm, NULL, "sanet", NULL);
   PetscCall(PetscOptionsString("-input", "Input HDF5 file (/images [N,H,W,C], optional /labels)", NULL, input, input, sizeof(input), NULL));
   PetscCall(PetscOptionsString("-output", "Output directory", NULL, outdir, outdir, sizeof(outdir), NULL));
-  PetscCall(PetscOptionsInt("-clusters", "Number of clusters (default: classes in /labels)", NULL, K, &K, NULL));
+  PetscCall(PetscOptionsInt("-clusters", "Number of clusters (default: classes in /labels)", NULL, K, &K, &kset));
   PetscCall(PetscOptionsInt("-seed", "Seed of every random choice", NULL, seed, &seed, NULL));
   PetscCall(PetscOptionsBool("-dry_run", "Validate input and options, print the plan, compute nothing", NULL, dry_run, &dry_run, NULL));
   PetscCall(PetscOptionsStringArray("-network", "Layers in order (sal*, pool*, bin*, code*)", NULL, names, &nlayers, &set));
@@ -87,7 +87,7 @@ int main(int argc, char **argv)
   PetscCheck(input[0], comm, PETSC_ERR_USER_INPUT, "Missing -input DATA.h5");
   PetscCheck(outdir[0] || dry_run, comm, PETSC_ERR_USER_INPUT, "Missing -output DIR");
   PetscCheck(seed >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-seed %" PetscInt_FMT " must be >= 0", seed);
-  PetscCheck(K >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-clusters %" PetscInt_FMT " must be >= 1", K);
+  PetscCheck(!kset || K >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-clusters %" PetscInt_FMT " must be >= 1", K);
   if (!set) {
     const char *def[] = {"sal1", "sal2", "pool", "bin", "code"};
     nlayers           = 5;

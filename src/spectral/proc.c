@@ -15,6 +15,7 @@ struct _p_SanetProc {
   SanetProcMethod method;
   PetscInt        neig;
   PetscBool       drop_trivial, row_normalize;
+  PetscInt        rounds;    /* most Krylov solves (deflating what was found) */
   unsigned long   seed;
   PetscInt        stream;
   /* results of the last Apply, for progress lines and checkpoints */
@@ -36,6 +37,7 @@ PetscErrorCode SanetProcCreate(MPI_Comm comm, SanetProc *proc)
   (*proc)->laplacian       = SANET_LAPLACIAN_SYM;
   (*proc)->method          = SANET_METHOD_KRYLOV;
   (*proc)->neig            = 16;
+  (*proc)->rounds          = 3;
   PetscFunctionReturn(0);
 }
 
@@ -73,7 +75,9 @@ PetscErrorCode SanetProcSetFromOptions(SanetProc proc)
   PetscCall(PetscOptionsInt("-neig", "Eigenvectors (features) per vertex", NULL, proc->neig, &proc->neig, NULL));
   PetscCall(PetscOptionsBool("-drop_trivial", "Drop eigenvectors of eigenvalue 0 (one per connected component)", NULL, proc->drop_trivial, &proc->drop_trivial, NULL));
   PetscCall(PetscOptionsBool("-row_normalize", "Scale each vertex's features to unit length (Ng-Jordan-Weiss)", NULL, proc->row_normalize, &proc->row_normalize, NULL));
+  PetscCall(PetscOptionsInt("-rounds", "Most eigensolves, each deflating the eigenvectors found so far (repeated eigenvalues)", NULL, proc->rounds, &proc->rounds, NULL));
   PetscOptionsEnd();
+  PetscCheck(proc->rounds >= 1, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%srounds %" PetscInt_FMT " must be >= 1", p ? p : "", proc->rounds);
   PetscCheck(proc->k >= 1, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sk %" PetscInt_FMT " must be >= 1", p ? p : "", proc->k);
   PetscCheck(proc->neig >= 1, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sneig %" PetscInt_FMT " must be >= 1", p ? p : "", proc->neig);
   PetscCheck(proc->eps_scale > 0, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seps %g must be > 0", p ? p : "", (double)proc->eps_scale);
@@ -99,16 +103,67 @@ PetscErrorCode SanetProcGetNumFeatures(SanetProc proc, PetscInt *neig)
 
 /* Eigenvectors of S = D^-1/2 W D^-1/2 with the largest eigenvalues are those of L_sym
    with the smallest (L = I - S); L_rw's are D^-1/2 times them. */
-static PetscErrorCode ProcSolveKrylov(SanetProc proc, const SanetProcInput *in, Mat W, PetscReal *features, PetscReal *eigval)
+typedef struct {
+  PetscReal lambda, res;
+  Vec       x;
+} EigenPair;
+
+static int EigenPairCompare(const void *a, const void *b)
+{
+  const EigenPair *x = (const EigenPair *)a, *y = (const EigenPair *)b;
+  return x->lambda > y->lambda ? -1 : (x->lambda < y->lambda ? 1 : 0);
+}
+
+/* One Krylov-Schur solve for the nwant largest eigenpairs of S orthogonal to defl. */
+static PetscErrorCode KrylovSolveOnce(SanetProc proc, Mat S, Vec v0, PetscInt nwant, PetscInt ndefl, Vec defl[], EigenPair pairs[], PetscInt *npairs)
 {
   EPS       eps;
-  Vec       dinv, x, v0;
-  PetscInt  nwant = proc->neig, nconv, nskip = 0;
+  PetscInt  nconv, its, maxit;
   PetscReal tol;
-  PetscInt  maxit;
 
   PetscFunctionBegin;
-  PetscCall(MatCreateVecs(W, &dinv, &x));
+  PetscCall(EPSCreate(proc->comm, &eps));
+  PetscCall(EPSSetOptionsPrefix(eps, proc->prefix));
+  PetscCall(EPSSetOperators(eps, S, NULL));
+  PetscCall(EPSSetProblemType(eps, EPS_HEP));
+  PetscCall(EPSSetType(eps, EPSKRYLOVSCHUR));
+  PetscCall(EPSSetWhichEigenpairs(eps, EPS_LARGEST_REAL));
+  PetscCall(EPSSetDimensions(eps, nwant, PETSC_DEFAULT, PETSC_DEFAULT));
+  PetscCall(EPSSetTolerances(eps, 1e-6, 1000));
+  PetscCall(EPSSetFromOptions(eps));
+  if (ndefl) PetscCall(EPSSetDeflationSpace(eps, ndefl, defl));
+  PetscCall(EPSSetInitialSpace(eps, 1, &v0));
+  PetscCall(EPSSolve(eps));
+  PetscCall(EPSGetConverged(eps, &nconv));
+  PetscCall(EPSGetIterationNumber(eps, &its));
+  PetscCall(EPSGetTolerances(eps, &tol, &maxit));
+  proc->its += its;
+  PetscCheck(nconv >= nwant, proc->comm, PETSC_ERR_NOT_CONVERGED, "Procedure %s: eigensolver converged %" PetscInt_FMT " of %" PetscInt_FMT " eigenpairs in %" PetscInt_FMT " iterations (tol %g); raise -%seps_max_it or -%seps_ncv, or loosen -%seps_tol", proc->prefix, nconv, nwant, its, (double)tol, proc->prefix, proc->prefix, proc->prefix);
+  for (PetscInt j = 0; j < nwant; j++) {
+    PetscScalar lambda;
+    PetscCall(MatCreateVecs(S, &pairs[j].x, NULL));
+    PetscCall(EPSGetEigenpair(eps, j, &lambda, NULL, pairs[j].x, NULL));
+    PetscCall(EPSComputeError(eps, j, EPS_ERROR_RELATIVE, &pairs[j].res));
+    pairs[j].lambda = PetscRealPart(lambda);
+  }
+  *npairs = nwant;
+  PetscCall(EPSDestroy(&eps));
+  PetscFunctionReturn(0);
+}
+
+/* Eigenvectors of S = D^-1/2 W D^-1/2 with the largest eigenvalues are those of L_sym
+   with the smallest (L = I - S); L_rw's are D^-1/2 times them. A Krylov space from one
+   start vector sees one direction of a repeated eigenvalue (a disconnected graph repeats
+   1 once per component), so the solve is repeated with what was found deflated until
+   no new eigenpair enters the wanted set. */
+static PetscErrorCode ProcSolveKrylov(SanetProc proc, const SanetProcInput *in, Mat W, PetscReal *features, PetscReal *eigval)
+{
+  Vec        dinv, v0, *defl;
+  PetscInt   nwant = proc->neig, nskip = 0, nkept = 0;
+  EigenPair *pairs;
+
+  PetscFunctionBegin;
+  PetscCall(MatCreateVecs(W, &dinv, &v0));
   PetscCall(MatGetRowSum(W, dinv));
   {
     PetscScalar *d;
@@ -119,42 +174,42 @@ static PetscErrorCode ProcSolveKrylov(SanetProc proc, const SanetProcInput *in, 
   PetscCall(MatDiagonalScale(W, dinv, dinv));
   if (proc->drop_trivial) nwant += proc->ncomponents;
   PetscCheck(nwant < in->Nglobal, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sneig %" PetscInt_FMT " needs more graph vertices than the %" PetscInt_FMT " there are", proc->prefix, proc->neig, in->Nglobal);
-
-  PetscCall(EPSCreate(proc->comm, &eps));
-  PetscCall(EPSSetOptionsPrefix(eps, proc->prefix));
-  PetscCall(EPSSetOperators(eps, W, NULL));
-  PetscCall(EPSSetProblemType(eps, EPS_HEP));
-  PetscCall(EPSSetType(eps, EPSKRYLOVSCHUR));
-  PetscCall(EPSSetWhichEigenpairs(eps, EPS_LARGEST_REAL));
-  PetscCall(EPSSetDimensions(eps, nwant, PETSC_DEFAULT, PETSC_DEFAULT));
-  PetscCall(EPSSetTolerances(eps, 1e-6, 1000));
-  PetscCall(EPSSetFromOptions(eps));
   /* A start vector from the seed and the global vertex index: independent of ranks. */
-  PetscCall(VecDuplicate(x, &v0));
   {
     PetscScalar *a;
     PetscCall(VecGetArray(v0, &a));
     for (PetscInt i = 0; i < in->nlocal; i++) a[i] = SanetRandUniform(proc->seed, 1000 + proc->stream, in->rstart + i) - 0.5;
     PetscCall(VecRestoreArray(v0, &a));
   }
-  PetscCall(EPSSetInitialSpace(eps, 1, &v0));
-  PetscCall(EPSSolve(eps));
-  PetscCall(EPSGetConverged(eps, &nconv));
-  PetscCall(EPSGetIterationNumber(eps, &proc->its));
-  PetscCall(EPSGetTolerances(eps, &tol, &maxit));
-  PetscCheck(nconv >= nwant, proc->comm, PETSC_ERR_NOT_CONVERGED, "Procedure %s: eigensolver converged %" PetscInt_FMT " of %" PetscInt_FMT " eigenpairs in %" PetscInt_FMT " iterations (tol %g); raise -%seps_max_it or -%seps_ncv, or loosen -%seps_tol", proc->prefix, nconv, nwant, proc->its, (double)tol, proc->prefix, proc->prefix, proc->prefix);
+  PetscCall(PetscMalloc2(2 * nwant, &pairs, nwant, &defl));
+  proc->its = 0;
+  for (PetscInt round = 0; round < proc->rounds; round++) {
+    PetscInt nnew = 0, entered = 0;
+    for (PetscInt j = 0; j < nkept; j++) defl[j] = pairs[j].x;
+    PetscCall(KrylovSolveOnce(proc, W, v0, nwant, nkept, defl, pairs + nkept, &nnew));
+    for (PetscInt j = nkept; j < nkept + nnew; j++) pairs[j].res = -1 - pairs[j].res; /* mark as new */
+    qsort(pairs, nkept + nnew, sizeof(EigenPair), EigenPairCompare);
+    for (PetscInt j = 0; j < nkept + nnew; j++) {
+      if (pairs[j].res < 0) {
+        if (j < nwant) entered++;
+        pairs[j].res = -1 - pairs[j].res;
+      }
+      if (j >= nwant) PetscCall(VecDestroy(&pairs[j].x));
+    }
+    nkept = nwant;
+    if (round > 0 && !entered) break;
+  }
   proc->maxres = 0;
-  for (PetscInt j = 0, col = 0; j < nwant && col < proc->neig; j++) {
-    PetscScalar        lambda;
-    PetscReal          res, cube = 0, gcube;
+  for (PetscInt j = 0, col = 0; j < nwant; j++) {
+    PetscReal          cube = 0, gcube;
     const PetscScalar *u;
-    PetscCall(EPSGetEigenpair(eps, j, &lambda, NULL, x, NULL));
-    PetscCall(EPSComputeError(eps, j, EPS_ERROR_RELATIVE, &res));
-    proc->maxres = PetscMax(proc->maxres, res);
-    if (proc->drop_trivial && nskip < proc->ncomponents && PetscRealPart(lambda) > 1 - 1e-8) {
+    Vec                x = pairs[j].x;
+    if (col == proc->neig || (proc->drop_trivial && nskip < proc->ncomponents && pairs[j].lambda > 1 - 1e-8)) {
       nskip++;
+      PetscCall(VecDestroy(&pairs[j].x));
       continue;
     }
+    proc->maxres = PetscMax(proc->maxres, pairs[j].res);
     if (proc->laplacian == SANET_LAPLACIAN_RW) PetscCall(VecPointwiseMult(x, x, dinv));
     PetscCall(VecGetArrayRead(x, &u));
     /* Eigenvector signs are arbitrary; binarization is not sign-invariant, so make the
@@ -163,12 +218,12 @@ static PetscErrorCode ProcSolveKrylov(SanetProc proc, const SanetProcInput *in, 
     PetscCallMPI(MPI_Allreduce(&cube, &gcube, 1, MPIU_REAL, MPI_SUM, proc->comm));
     for (PetscInt i = 0; i < in->nlocal; i++) features[i * proc->neig + col] = gcube < 0 ? -PetscRealPart(u[i]) : PetscRealPart(u[i]);
     PetscCall(VecRestoreArrayRead(x, &u));
-    eigval[col++] = 1 - PetscRealPart(lambda);
+    eigval[col++] = 1 - pairs[j].lambda;
+    PetscCall(VecDestroy(&pairs[j].x));
   }
+  PetscCall(PetscFree2(pairs, defl));
   PetscCall(VecDestroy(&v0));
-  PetscCall(VecDestroy(&x));
   PetscCall(VecDestroy(&dinv));
-  PetscCall(EPSDestroy(&eps));
   PetscFunctionReturn(0);
 }
 
