@@ -40,6 +40,11 @@ typedef struct {
   PetscReal       *cnorm;
 } KMWork;
 
+/* -log_view events, registered on first Create */
+static PetscClassId  SANET_KMEANS_CLASSID;
+static PetscLogEvent KM_Seed, KM_Lloyd;
+static PetscBool     km_registered = PETSC_FALSE;
+
 #define KM_BLOCK 256 /* rows per GEMM block: scratch stays small and the block stays in cache */
 
 PetscErrorCode SanetKMeansCreate(MPI_Comm comm, SanetKMeans *km)
@@ -48,6 +53,12 @@ PetscErrorCode SanetKMeansCreate(MPI_Comm comm, SanetKMeans *km)
 
   PetscFunctionBegin;
   PetscCheck(km, comm, PETSC_ERR_ARG_NULL, "SanetKMeansCreate needs an output pointer");
+  if (!km_registered) {
+    PetscCall(PetscClassIdRegister("SanetKMeans", &SANET_KMEANS_CLASSID));
+    PetscCall(PetscLogEventRegister("KMeansSeed", SANET_KMEANS_CLASSID, &KM_Seed));
+    PetscCall(PetscLogEventRegister("KMeansLloyd", SANET_KMEANS_CLASSID, &KM_Lloyd));
+    km_registered = PETSC_TRUE;
+  }
   PetscCall(PetscNew(&k));
   k->comm     = comm;
   k->K        = 8;
@@ -158,6 +169,7 @@ static PetscErrorCode Gemm(PetscInt nb, PetscInt nc, PetscInt dim, const PetscRe
   PetscCall(PetscBLASIntCast(nb, &n));
   PetscCall(PetscBLASIntCast(dim, &k));
   PetscCallBLAS("BLASgemm", BLASgemm_("T", "N", &m, &n, &k, &one, C, &k, Xb, &k, &zero, G, &m));
+  PetscCall(PetscLogFlops(2.0 * nb * nc * dim));
   PetscFunctionReturn(0);
 }
 
@@ -365,7 +377,10 @@ static PetscErrorCode Lloyd(SanetKMeans km, KMWork *w, unsigned long stream, Pet
   PetscFunctionBegin;
   PetscCall(PetscMalloc4((size_t)K * dim, &C, (size_t)K * (dim + 1) + 1, &sums, w->nlocal, &mind, dim + 1, &buf));
   PetscCall(PetscMalloc1(w->nlocal, &prev));
+  PetscCall(PetscLogEventBegin(KM_Seed, 0, 0, 0, 0));
   PetscCall(Seed(km, w, stream, C));
+  PetscCall(PetscLogEventEnd(KM_Seed, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(KM_Lloyd, 0, 0, 0, 0));
   for (PetscInt i = 0; i < w->nlocal; i++) prev[i] = -1;
   for (it = 0; it < km->max_it;) {
     PetscReal *counts = sums + (size_t)K * dim, shift = 0, changed = 0;
@@ -394,6 +409,7 @@ static PetscErrorCode Lloyd(SanetKMeans km, KMWork *w, unsigned long stream, Pet
     if (shift <= tolabs) break;
   }
   *its = it;
+  PetscCall(PetscLogEventEnd(KM_Lloyd, 0, 0, 0, 0));
   /* labels consistent with the final centres; inertia from exact differences */
   PetscCall(Assign(w, K, C, label, mind, NULL));
   loc = 0;
