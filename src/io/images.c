@@ -51,7 +51,7 @@ static PetscErrorCode CheckIsHDF5(MPI_Comm comm, const char path[])
 /* Selects this rank's block [start, start+count) of the first dimension. */
 static PetscErrorCode SelectBlock(hid_t fspace, int rank, const hsize_t dims[], PetscInt start, PetscInt count, hid_t *mspace)
 {
-  hsize_t off[4] = {0, 0, 0, 0}, cnt[4];
+  hsize_t off[4] = {0, 0, 0, 0}, cnt[4], one = 1;
 
   PetscFunctionBegin;
   for (int d = 0; d < rank; d++) cnt[d] = dims[d];
@@ -63,7 +63,7 @@ static PetscErrorCode SelectBlock(hid_t fspace, int rank, const hsize_t dims[], 
   } else {
     /* empty ranks still take part in the collective read */
     PetscCallHDF5(H5Sselect_none(fspace));
-    PetscCallHDF5Id(*mspace, H5Screate_simple(1, cnt + 1, NULL));
+    PetscCallHDF5Id(*mspace, H5Screate_simple(1, &one, NULL));
     PetscCallHDF5(H5Sselect_none(*mspace));
   }
   PetscFunctionReturn(0);
