@@ -110,6 +110,8 @@ PetscErrorCode SanetMetricsCompute(PetscInt N, const PetscInt truth[], const Pet
     nc = PetscMax(nc, truth[i] + 1);
     nk = PetscMax(nk, pred[i] + 1);
   }
+  /* labels index the table directly: absurd label values must not overflow its size */
+  PetscCheck((PetscInt64)nc * nk <= PETSC_MAX_INT && (PetscInt64)PetscMax(nc, nk) * PetscMax(nc, nk) <= PETSC_MAX_INT, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Labels up to %" PetscInt_FMT " (classes) and %" PetscInt_FMT " (clusters) make a contingency table too large", nc - 1, nk - 1);
   m->nclasses  = nc;
   m->nclusters = nk;
   PetscCall(PetscCalloc1(nc * nk, &m->confusion));
