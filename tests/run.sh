@@ -16,9 +16,9 @@ while read -r name np cmd; do
   export TMP; TMP=$(mktemp -d "${TMPDIR:-/tmp}/sanet-test.XXXXXX")
   start=$(date +%s)
   if [ "$np" = 0 ]; then
-    (eval "$cmd") >"$logdir/$name.log" 2>&1; rc=$?
+    (eval "$cmd") </dev/null >"$logdir/$name.log" 2>&1; rc=$?
   else
-    (eval "timeout 600 ./tools/mpirun.sh $np $cmd") >"$logdir/$name.log" 2>&1; rc=$?
+    (eval "timeout 600 ./tools/mpirun.sh $np $cmd") </dev/null >"$logdir/$name.log" 2>&1; rc=$?
   fi
   secs=$(( $(date +%s) - start ))
   if [ $rc -eq 0 ]; then
