@@ -179,3 +179,23 @@ PetscErrorCode SanetLayerDestroy(SanetLayer *);
    confusion matrix and metric attributes when metrics != NULL (rank 0's copy is used).
    Written under a temporary name and renamed once closed. */
 PetscErrorCode SanetWriteResult(MPI_Comm, const char path[], PetscInt Nglobal, PetscInt nlocal, PetscInt istart, const PetscInt labels[], PetscInt D, const PetscReal features[], const SanetMetrics *metrics);
+
+/* ---------------------------------- HDF5 helpers ------------------------------------ */
+/* Collective write/read of rows [rowstart, rowstart+nrows) of a dataset whose first
+   dimension is dims[0]; the other dimensions are whole. */
+PetscErrorCode SanetH5WriteRows(hid_t file, const char name[], hid_t memtype, hid_t filetype, int ndims, const hsize_t dims[], PetscInt rowstart, PetscInt nrows, const void *buf);
+PetscErrorCode SanetH5ReadRows(hid_t file, const char name[], hid_t memtype, int ndims, const hsize_t dims[], PetscInt rowstart, PetscInt nrows, void *buf);
+PetscErrorCode SanetH5WriteAttribute(hid_t obj, const char name[], hid_t type, const void *value);
+PetscErrorCode SanetH5WriteStringAttribute(hid_t obj, const char name[], const char value[]);
+
+/* ---------------------------------- checkpoints ------------------------------------- */
+/* Digest of the input (shape and every pixel; independent of the rank count). */
+PetscErrorCode SanetImagesDigest(MPI_Comm, const SanetImages *, uint64_t *);
+/* Digest of a stage: the upstream digest, the seed and every option under prefix. */
+PetscErrorCode SanetOptionsDigest(MPI_Comm, uint64_t upstream, const char prefix[], PetscInt seed, uint64_t *, char **options);
+/* Stage file: /maps [N,m,n,c], /eigval, /group, attributes stage, digest, options. Written
+   under a temporary name and renamed when complete. */
+PetscErrorCode SanetCheckpointWrite(MPI_Comm, const char path[], const char stage[], uint64_t digest, const char options[], const SanetMaps *);
+/* Loads a stage file if it is complete and its digest matches; otherwise says why on
+   stdout and returns *loaded = false. */
+PetscErrorCode SanetCheckpointLoad(MPI_Comm, const char path[], uint64_t digest, PetscInt Nglobal, SanetMaps *, PetscBool *loaded);

@@ -1,6 +1,6 @@
 static const char help[] = "sanet: image clustering by stacked spectral analysis layers (SA-Net).\n\n"
                            "  mpirun -np P sanet -input DATA.h5 -output DIR [-options_file jobs/mnist.yaml]\n"
-                           "        [-clusters K] [-seed S] [-dry_run]\n\n"
+                           "        [-clusters K] [-seed S] [-resume] [-dry_run]\n\n"
                            "  -network sal1,sal2,pool,bin,code   layers in order; each name is its options prefix\n"
                            "  -sal1_patch 11 -sal1_stride 5 -sal1_procedures a,b   spectral analysis layer\n"
                            "  -sal1_a_affinity knn|eps -sal1_a_k 9 -sal1_a_weight binary|gaussian|selftune\n"
@@ -60,7 +60,8 @@ int main(int argc, char **argv)
   char           input[PETSC_MAX_PATH_LEN] = "", outdir[PETSC_MAX_PATH_LEN] = "", path[PETSC_MAX_PATH_LEN];
   char          *names[SANET_MAX_LAYERS];
   PetscInt       nlayers = SANET_MAX_LAYERS, K = 0, seed = 0, D;
-  PetscBool      set, kset, dry_run = PETSC_FALSE;
+  PetscBool      set, kset, dry_run = PETSC_FALSE, resume = PETSC_FALSE, reusing;
+  uint64_t       digest;
   SanetLayer     layer[SANET_MAX_LAYERS];
   SanetImages    images;
   SanetMaps      maps, next;
@@ -81,6 +82,7 @@ int main(int argc, char **argv)
   PetscCall(PetscOptionsString("-output", "Output directory", NULL, outdir, outdir, sizeof(outdir), NULL));
   PetscCall(PetscOptionsInt("-clusters", "Number of clusters (default: classes in /labels)", NULL, K, &K, &kset));
   PetscCall(PetscOptionsInt("-seed", "Seed of every random choice", NULL, seed, &seed, NULL));
+  PetscCall(PetscOptionsBool("-resume", "Reuse every stage file in -output whose options and input match", NULL, resume, &resume, NULL));
   PetscCall(PetscOptionsBool("-dry_run", "Validate input and options, print the plan, compute nothing", NULL, dry_run, &dry_run, NULL));
   PetscCall(PetscOptionsStringArray("-network", "Layers in order (sal*, pool*, bin*, code*)", NULL, names, &nlayers, &set));
   PetscOptionsEnd();
@@ -139,20 +141,36 @@ int main(int argc, char **argv)
     PetscCall(PetscPrintf(comm, "dry run: input and options are valid; nothing computed\n"));
   } else {
     PetscCall(MakeOutputDir(comm, outdir));
+    PetscCall(SanetImagesDigest(comm, &images, &digest));
     maps = images.maps;
     PetscCall(PetscMemzero(&images.maps, sizeof(images.maps)));
+    reusing = resume;
     for (PetscInt l = 0; l < nlayers; l++) {
       const char *name;
+      char        prefix[80], *options, stagefile[PETSC_MAX_PATH_LEN];
+      PetscBool   loaded = PETSC_FALSE;
       PetscCall(SanetLayerGetName(layer[l], &name));
-      PetscCall(PetscLogStageRegister(name, &stage));
-      PetscCall(PetscLogStagePush(stage));
-      PetscCall(PetscTime(&t0));
-      PetscCall(SanetLayerApply(layer[l], &maps, &next));
-      PetscCall(PetscTime(&t1));
-      PetscCall(PetscLogStagePop());
+      PetscCall(PetscSNPrintf(prefix, sizeof(prefix), "%s_", name));
+      PetscCall(SanetOptionsDigest(comm, digest, prefix, seed, &digest, &options));
+      PetscCall(PetscSNPrintf(stagefile, sizeof(stagefile), "%s/stage-%" PetscInt_FMT "-%s.h5", outdir, l + 1, name));
+      /* Once one stage is recomputed, every later one is too. */
+      if (reusing) PetscCall(SanetCheckpointLoad(comm, stagefile, digest, maps.Nglobal, &next, &loaded));
+      reusing = loaded;
+      if (loaded) {
+        PetscCall(PetscPrintf(comm, "%s: reused %s\n", name, stagefile));
+      } else {
+        PetscCall(PetscLogStageRegister(name, &stage));
+        PetscCall(PetscLogStagePush(stage));
+        PetscCall(PetscTime(&t0));
+        PetscCall(SanetLayerApply(layer[l], &maps, &next));
+        PetscCall(PetscTime(&t1));
+        PetscCall(PetscLogStagePop());
+        PetscCall(SanetCheckpointWrite(comm, stagefile, name, digest, options, &next));
+        PetscCall(PetscPrintf(comm, "%s done: %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT " per image, %.1f s, wrote %s\n", name, next.m, next.n, next.c, t1 - t0, stagefile));
+      }
+      PetscCall(PetscFree(options));
       PetscCall(SanetMapsDestroy(&maps));
       maps = next;
-      PetscCall(PetscPrintf(comm, "%s done: %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT " per image, %.1f s\n", name, maps.m, maps.n, maps.c, t1 - t0));
     }
     D = maps.m * maps.n * maps.c;
     PetscCall(PetscLogStageRegister("k-means", &stage));
