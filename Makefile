@@ -16,10 +16,15 @@ endif
 
 LIB_SRC   := $(sort $(wildcard src/io/*.c src/patch/*.c src/graph/*.c src/spectral/*.c src/layer/*.c src/cluster/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-APPS      := sanet sanet-convert sanet-occlude
+APPS      := $(notdir $(basename $(wildcard src/app/*.c)))
 APP_BIN   := $(APPS:%=$(BUILD)/%)
 TEST_SRC  := $(sort $(wildcard tests/test_*.c))
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_SECONDS ?= 60
 HEADERS   := $(wildcard include/*.h)
 
 .PHONY: all deps check demo data study bench clean install fuzz
@@ -39,6 +44,10 @@ $(BUILD)/libsanet.a: $(LIB_OBJ)
 $(BUILD)/%: $(BUILD)/obj/src/app/%.o $(BUILD)/libsanet.a
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libsanet.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libsanet.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -55,9 +64,26 @@ data: deps
 	$(MAKE) $(BUILD)/sanet-convert
 	./tools/fetch-mnist.sh $(BUILD)
 
+study: deps
+	$(MAKE) $(BUILD)/sanet
+	./bench/study.sh
+
+bench: deps
+	$(MAKE) $(BUILD)/sanet $(BENCH_BIN)
+	BUILD=$(BUILD) ./bench/run.sh
+
+# libFuzzer harnesses: clang, with the MPI/PETSc/HDF5 flags of the main build.
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HEADERS)
+	@mkdir -p $(dir $@)
+	OMPI_CC=clang mpicc -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $< $(LIB_SRC) $(LDLIBS) -o $@
+
+fuzz: deps
+	$(MAKE) $(FUZZ_BIN)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) ./tests/fuzz/run.sh $(FUZZ_BIN)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(APP_BIN) $(DESTDIR)$(PREFIX)/bin
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
