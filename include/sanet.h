@@ -199,3 +199,25 @@ PetscErrorCode SanetCheckpointWrite(MPI_Comm, const char path[], const char stag
 /* Loads a stage file if it is complete and its digest matches; otherwise says why on
    stdout and returns *loaded = false. */
 PetscErrorCode SanetCheckpointLoad(MPI_Comm, const char path[], uint64_t digest, PetscInt Nglobal, SanetMaps *, PetscBool *loaded);
+
+/* ------------------------------------ Nystrom --------------------------------------- */
+/* Dense Gaussian affinity approximated from l landmark columns, never formed:
+   K ~ G G^T with G (N x l) the partial Cholesky factor of K on the landmarks. Landmarks
+   are chosen by sparse greedy matrix approximation (SMGA: at each step, of `candidates`
+   random columns the one that most reduces the Frobenius error) or uniformly. The
+   normalized affinity D^-1/2 G G^T D^-1/2 = H H^T then has its eigenvectors in closed
+   form from the l x l matrix H^T H (one-shot orthogonalization, Fowlkes et al.). */
+typedef enum { SANET_LANDMARKS_SMGA, SANET_LANDMARKS_UNIFORM } SanetLandmarks;
+PETSC_EXTERN const char *const SanetLandmarkTypes[];
+typedef struct {
+  PetscInt        ncols, candidates;
+  SanetLandmarks  select;
+  SanetWeightSpec weight;   /* gaussian (sigma) or selftune (sigma_i per row) */
+  unsigned long   seed;
+  PetscInt        stream;
+} SanetNystromSpec;
+
+/* X: nlocal rows of dim (global rows rstart..); sigma: per-row self-tuning scales or NULL.
+   On return U (nlocal x neig, row-major) holds eigenvectors of D^-1/2 K D^-1/2 with the
+   largest eigenvalues lambda (descending), dinv the local D^-1/2. */
+PetscErrorCode SanetNystrom(MPI_Comm, PetscInt nlocal, PetscInt rstart, PetscInt dim, const float X[], const PetscReal sigma[], const SanetNystromSpec *, PetscInt neig, PetscReal U[], PetscReal lambda[], PetscReal dinv[]);

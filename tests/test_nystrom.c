@@ -1,0 +1,115 @@
+static const char help[] = "Nystrom eigenvectors against the exact dense normalized affinity.\n";
+#include "sanet.h"
+#include <petscblaslapack.h>
+
+/* Clustered points: -n rows of -dim around -centers centres, the same for any rank count. */
+static void Point(PetscInt i, PetscInt dim, PetscInt ncenters, float *x)
+{
+  PetscInt c = i % ncenters;
+  for (PetscInt d = 0; d < dim; d++) x[d] = (float)(2.0 * SanetRandUniform(7, 1, (unsigned long)(c * dim + d)) + 0.35 * (SanetRandUniform(7, 2, (unsigned long)(i * dim + d)) - 0.5));
+}
+
+/* Top neig eigenvectors of D^-1/2 K D^-1/2 of all N points, on one process. */
+static PetscErrorCode ExactEigenvectors(PetscInt N, PetscInt dim, const float *X, PetscReal sigma, PetscInt neig, PetscReal *Uex)
+{
+  PetscReal   *K, *d, *w, *work;
+  PetscBLASInt bn, lwork, info;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc4((size_t)N * N, &K, N, &d, N, &w, 3 * N, &work));
+  for (PetscInt i = 0; i < N; i++) {
+    d[i] = 0;
+    for (PetscInt j = 0; j < N; j++) {
+      PetscReal s = 0;
+      for (PetscInt a = 0; a < dim; a++) s += PetscSqr((PetscReal)X[i * dim + a] - X[j * dim + a]);
+      K[i * N + j] = PetscExpReal(-s / (2 * sigma * sigma));
+      d[i] += K[i * N + j];
+    }
+  }
+  for (PetscInt i = 0; i < N; i++)
+    for (PetscInt j = 0; j < N; j++) K[i * N + j] /= PetscSqrtReal(d[i] * d[j]);
+  PetscCall(PetscBLASIntCast(N, &bn));
+  PetscCall(PetscBLASIntCast(3 * N, &lwork));
+  PetscCallBLAS("LAPACKsyev", LAPACKsyev_("V", "U", &bn, K, &bn, w, work, &lwork, &info));
+  PetscCheck(!info, PETSC_COMM_SELF, PETSC_ERR_LIB, "syev %d", (int)info);
+  for (PetscInt e = 0; e < neig; e++)
+    for (PetscInt i = 0; i < N; i++) Uex[i * neig + e] = K[(size_t)(N - 1 - e) * N + i];
+  PetscCall(PetscFree4(K, d, w, work));
+  PetscFunctionReturn(0);
+}
+
+/* 1 - ||Uex^T U||_F^2 / neig: 0 when the two spans agree. */
+static PetscReal SubspaceError(PetscInt N, PetscInt neig, const PetscReal *Uex, const PetscReal *U)
+{
+  PetscReal f = 0;
+  for (PetscInt a = 0; a < neig; a++)
+    for (PetscInt b = 0; b < neig; b++) {
+      PetscReal s = 0;
+      for (PetscInt i = 0; i < N; i++) s += Uex[i * neig + a] * U[i * neig + b];
+      f += s * s;
+    }
+  return 1 - f / neig;
+}
+
+int main(int argc, char **argv)
+{
+  PetscInt         N = 1200, dim = 6, ncenters = 5, neig = 5, nlocal = PETSC_DECIDE, rstart, cols[] = {10, 40, 160};
+  PetscReal        sigma = 0.5;
+  PetscMPIInt      rank, size;
+  float           *X, *Xall;
+  PetscReal       *U, *Uall, *Uex, *lambda, *dinv, err[2][3];
+  PetscMPIInt     *counts, *displs;
+  SanetNystromSpec spec;
+
+  PetscCall(PetscInitialize(&argc, &argv, NULL, help));
+  PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
+  PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
+  PetscCall(PetscSplitOwnership(PETSC_COMM_WORLD, &nlocal, &N));
+  PetscCallMPI(MPI_Exscan(&nlocal, &rstart, 1, MPIU_INT, MPI_SUM, PETSC_COMM_WORLD));
+  if (!rank) rstart = 0;
+  PetscCall(PetscMalloc4((size_t)N * dim, &Xall, (size_t)N * neig, &Uall, (size_t)N * neig, &Uex, neig, &lambda));
+  PetscCall(PetscMalloc3((size_t)nlocal * neig + 1, &U, nlocal + 1, &dinv, size, &counts));
+  PetscCall(PetscMalloc1(size, &displs));
+  for (PetscInt i = 0; i < N; i++) Point(i, dim, ncenters, Xall + i * dim);
+  X = Xall + (size_t)rstart * dim;
+  PetscCall(ExactEigenvectors(N, dim, Xall, sigma, neig, Uex));
+  {
+    PetscMPIInt n = (PetscMPIInt)(nlocal * neig);
+    PetscCallMPI(MPI_Allgather(&n, 1, MPI_INT, counts, 1, MPI_INT, PETSC_COMM_WORLD));
+    displs[0] = 0;
+    for (PetscMPIInt r = 1; r < size; r++) displs[r] = displs[r - 1] + counts[r - 1];
+  }
+  spec.candidates   = 32;
+  spec.weight.type  = SANET_WEIGHT_GAUSSIAN;
+  spec.weight.sigma = sigma;
+  spec.seed         = 3;
+  spec.stream       = 0;
+  for (PetscInt s = 0; s < 2; s++)
+    for (PetscInt c = 0; c < 3; c++) {
+      spec.select = s ? SANET_LANDMARKS_UNIFORM : SANET_LANDMARKS_SMGA;
+      spec.ncols  = cols[c];
+      PetscCall(SanetNystrom(PETSC_COMM_WORLD, nlocal, rstart, dim, X, NULL, &spec, neig, U, lambda, dinv));
+      PetscCallMPI(MPI_Allgatherv(U, counts[rank], MPIU_REAL, Uall, counts, displs, MPIU_REAL, PETSC_COMM_WORLD));
+      err[s][c] = SubspaceError(N, neig, Uex, Uall);
+      PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%s columns %3" PetscInt_FMT ": subspace error %.3e, top eigenvalues %.6f %.6f\n", s ? "uniform" : "smga   ", cols[c], (double)err[s][c], (double)lambda[0], (double)lambda[neig - 1]));
+      PetscCheck(PetscAbsReal(lambda[0] - 1) < 1e-6, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "largest eigenvalue %g, want 1", (double)lambda[0]);
+      /* the same computation on one process must give the same span */
+      if (size > 1 && c == 2) {
+        PetscReal *Userial, *ls, *ds;
+        PetscCall(PetscMalloc3((size_t)N * neig, &Userial, neig, &ls, N, &ds));
+        PetscCall(SanetNystrom(PETSC_COMM_SELF, N, 0, dim, Xall, NULL, &spec, neig, Userial, ls, ds));
+        PetscCheck(SubspaceError(N, neig, Userial, Uall) < 1e-8, PETSC_COMM_SELF, PETSC_ERR_PLIB, "distributed and serial Nystrom spans differ by %g", (double)SubspaceError(N, neig, Userial, Uall));
+        PetscCall(PetscFree3(Userial, ls, ds));
+      }
+    }
+  for (PetscInt s = 0; s < 2; s++) {
+    PetscCheck(err[s][2] < err[s][0], PETSC_COMM_WORLD, PETSC_ERR_PLIB, "error does not fall with more columns: %g at %" PetscInt_FMT ", %g at %" PetscInt_FMT, (double)err[s][0], cols[0], (double)err[s][2], cols[2]);
+    PetscCheck(err[s][2] < 1e-2, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "error %g at %" PetscInt_FMT " columns", (double)err[s][2], cols[2]);
+  }
+  PetscCheck(err[0][1] <= err[1][1] * 1.05, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "SMGA (%g) less accurate than uniform (%g) at %" PetscInt_FMT " columns", (double)err[0][1], (double)err[1][1], cols[1]);
+  PetscCall(PetscFree4(Xall, Uall, Uex, lambda));
+  PetscCall(PetscFree3(U, dinv, counts));
+  PetscCall(PetscFree(displs));
+  PetscCall(PetscFinalize());
+  return 0;
+}
