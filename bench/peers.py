@@ -1,0 +1,162 @@
+#!/usr/bin/python3
+"""Peers of `make bench` (bench/run.sh drives it): FAISS, SciPy ARPACK, scikit-learn.
+
+  peers.py info
+  peers.py knn    PREFIX ROWS DIM K THREADS    FAISS IndexFlatL2 on PREFIX.patches.f32,
+                                               recall against PREFIX.nbr.i32 / .d2.f64
+  peers.py eig    PREFIX NEIG TOL THREADS      eigsh on PREFIX.S.petsc (largest algebraic)
+  peers.py kmeans H5 K ITERS RESTARTS THREADS  FAISS Kmeans and sklearn KMeans
+                                               (/features if present, else /images/255)
+
+Lines meant for run.sh start with "bench-data:".
+"""
+import ctypes
+import sys
+import time
+
+import numpy as np
+
+
+def blas_threads(n):
+    from threadpoolctl import threadpool_limits
+    return threadpool_limits(limits=n)
+
+
+def openblas_corename():
+    try:
+        lib = ctypes.CDLL("libopenblas.so.0")
+        lib.openblas_get_corename.restype = ctypes.c_char_p
+        return lib.openblas_get_corename().decode()
+    except OSError as e:  # pragma: no cover
+        return "unknown (%s)" % e
+
+
+def info():
+    import faiss
+    import scipy
+    import sklearn
+    import os
+    print("bench-data: peers python=%s numpy=%s scipy=%s sklearn=%s faiss=%s openblas_corename=%s coretype_env=%s" % (
+        sys.version.split()[0], np.__version__, scipy.__version__, sklearn.__version__, faiss.__version__,
+        openblas_corename(), os.environ.get("OPENBLAS_CORETYPE", "(unset)")))
+
+
+def knn(prefix, rows, dim, k, threads):
+    import faiss
+    faiss.omp_set_num_threads(threads)
+    X = np.fromfile(prefix + ".patches.f32", dtype=np.float32).reshape(rows, dim)
+    with blas_threads(threads):
+        t0 = time.perf_counter()
+        index = faiss.IndexFlatL2(dim)
+        index.add(X)
+        D, I = index.search(X, k + 1)
+        sec = time.perf_counter() - t0
+    # drop each row itself (or, when > k+1 exact duplicates hide it, the last entry)
+    own = I == np.arange(rows)[:, None]
+    drop = np.where(own.any(1), own.argmax(1), k)
+    keep = np.ones_like(I, dtype=bool)
+    keep[np.arange(rows), drop] = False
+    If = I[keep].reshape(rows, k)
+    Df = D[keep].reshape(rows, k)
+    print("bench-data: faiss-knn threads=%d N=%d dim=%d k=%d seconds=%.3f gflops=%.2f" % (
+        threads, rows, dim, k, sec, 2.0 * rows * rows * dim / sec / 1e9))
+    nbr = np.fromfile(prefix + ".nbr.i32", dtype=np.int32).reshape(rows, k)
+    d2 = np.fromfile(prefix + ".d2.f64", dtype=np.float64).reshape(rows, k)
+    # set agreement (ties at equal distance make ids legitimately differ) and the
+    # tie-aware recall: our neighbours within FAISS's k-th distance (float32 tolerance)
+    inter = np.array([len(np.intersect1d(a, b, assume_unique=False)) for a, b in zip(nbr, If)])
+    setrec = inter.sum() / (rows * k)
+    # exact (double) distances of FAISS's neighbours, so both sides compare exactly
+    Xd = X.astype(np.float64)
+    dfx = np.empty((rows, k))
+    for a in range(0, rows, 4096):
+        b = min(rows, a + 4096)
+        dfx[a:b] = ((Xd[a:b, None, :] - Xd[If[a:b]]) ** 2).sum(-1)
+    kth = dfx.max(1)
+    tie = (d2 <= kth[:, None] * (1 + 1e-9) + 1e-12).mean()
+    tie_f = (dfx <= d2[:, -1:] * (1 + 1e-9) + 1e-12).mean()
+    kdiff = np.abs(d2[:, -1] - kth).max()
+    print("bench-data: knn-recall set=%.4f ours_within_faiss_kth=%.4f faiss_within_ours_kth=%.4f max_kth_distance_diff=%.3g" % (
+        setrec, tie, tie_f, kdiff))
+
+
+def read_petsc_aij(path):
+    """PETSc binary AIJ: classid, M, N, nz, row lengths, column indices, values (big-endian)."""
+    import scipy.sparse as sp
+    with open(path, "rb") as f:
+        hdr = np.fromfile(f, dtype=">i4", count=4)
+        assert hdr[0] == 1211216, "not a PETSc Mat file"
+        M, N, nz = int(hdr[1]), int(hdr[2]), int(hdr[3])
+        rl = np.fromfile(f, dtype=">i4", count=M).astype(np.int64)
+        cols = np.fromfile(f, dtype=">i4", count=nz).astype(np.int32)
+        vals = np.fromfile(f, dtype=">f8", count=nz).astype(np.float64)
+    ptr = np.zeros(M + 1, dtype=np.int64)
+    np.cumsum(rl, out=ptr[1:])
+    return sp.csr_matrix((vals, cols, ptr), shape=(M, N))
+
+
+def eig(prefix, neig, tol, threads):
+    from scipy.sparse.linalg import eigsh
+    S = read_petsc_aij(prefix + ".S.petsc")
+    n = S.shape[0]
+    v0 = np.random.default_rng(0).random(n) - 0.5
+    with blas_threads(threads):
+        t0 = time.perf_counter()
+        w, V = eigsh(S, k=neig, which="LA", tol=tol, v0=v0)
+        sec = time.perf_counter() - t0
+    R = S @ V - V * w
+    res = np.linalg.norm(R, axis=0) / np.abs(w) / np.linalg.norm(V, axis=0)
+    ncv = min(n, max(2 * neig + 1, 20))
+    print("bench-data: scipy-eig threads=%d N=%d nnz=%d neig=%d tol=%g ncv=%d seconds=%.3f maxres=%.3e lambda_min=%.8f" % (
+        threads, n, S.nnz, neig, tol, ncv, sec, res.max(), w.min()))
+
+
+def kmeans(h5, K, iters, restarts, threads):
+    import faiss
+    import h5py
+    from sklearn.cluster import KMeans
+    with h5py.File(h5, "r") as f:
+        if "features" in f:
+            X = f["features"][...].astype(np.float64)
+        else:
+            X = f["images"][...].reshape(f["images"].shape[0], -1).astype(np.float64) / 255.0
+    n, d = X.shape
+    faiss.omp_set_num_threads(threads)
+
+    def inertia(C):
+        idx = faiss.IndexFlatL2(d)
+        idx.add(C.astype(np.float32))
+        _, lab = idx.search(X.astype(np.float32), 1)
+        return ((X - C[lab[:, 0]].astype(np.float64)) ** 2).sum()
+
+    with blas_threads(threads):
+        X32 = np.ascontiguousarray(X, dtype=np.float32)
+        t0 = time.perf_counter()
+        km = faiss.Kmeans(d, K, niter=iters, nredo=restarts, seed=1234, max_points_per_centroid=n, verbose=False)
+        km.train(X32)
+        sec = time.perf_counter() - t0
+        print("bench-data: faiss-kmeans threads=%d N=%d dim=%d K=%d iters=%d restarts=%d seconds=%.3f inertia=%.10g" % (
+            threads, n, d, K, iters, restarts, sec, inertia(km.centroids)))
+        t0 = time.perf_counter()
+        sk = KMeans(n_clusters=K, n_init=restarts, max_iter=iters, tol=0.0, algorithm="lloyd", random_state=0).fit(X)
+        sec = time.perf_counter() - t0
+        print("bench-data: sklearn-kmeans threads=%d N=%d dim=%d K=%d iters=%d restarts=%d seconds=%.3f inertia=%.10g n_iter=%d" % (
+            threads, n, d, K, iters, restarts, sec, sk.inertia_, sk.n_iter_))
+
+
+def main(argv):
+    cmd = argv[1] if len(argv) > 1 else ""
+    if cmd == "info":
+        info()
+    elif cmd == "knn":
+        knn(argv[2], int(argv[3]), int(argv[4]), int(argv[5]), int(argv[6]))
+    elif cmd == "eig":
+        eig(argv[2], int(argv[3]), float(argv[4]), int(argv[5]))
+    elif cmd == "kmeans":
+        kmeans(argv[2], int(argv[3]), int(argv[4]), int(argv[5]), int(argv[6]))
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
