@@ -1,0 +1,69 @@
+#!/usr/bin/python3
+"""scale_fit.py LOG: fits the per-rank peak memory of the `scale` runs to a + b/P and
+extrapolates memory and time to CIFAR-10 layer 1 (60,000 images, 15.4 million patches of
+363 dimensions). LOG holds the bench-data lines of run.sh (scale runs, knn_exact and eig
+runs at one rank)."""
+import re
+import sys
+
+import numpy as np
+
+
+def kv(line):
+    return dict(re.findall(r"(\w+)=([^\s]+)", line))
+
+
+lines = open(sys.argv[1]).read().splitlines()
+mem, knn, eig = {}, {}, {}
+rows = dim = None
+for l in lines:
+    if not l.startswith("bench-data:"):
+        continue
+    d = kv(l)
+    if " mem end " in l:
+        mem[int(d["P"])] = (float(d["max_mb"]), float(d["mean_mb"]), float(d["start_mb"]) if "start_mb" in d else None)
+    if " mem start " in l:
+        mem.setdefault(("start", int(d["P"])), float(d["max_mb"]))
+    if " scale-knn " in l:
+        knn[int(d["ranks"])] = float(d["seconds"])
+        rows, dim = int(d["N"]), int(d["dim"])
+    if " scale-eig " in l:
+        eig[int(d["ranks"])] = (float(d["seconds"]), int(d["its"]), float(d["nnz"]))
+
+Ps = sorted(p for p in mem if isinstance(p, int))
+if len(Ps) < 2 or rows is None:
+    sys.exit("scale_fit: need scale runs at two or more rank counts")
+P = np.array(Ps, dtype=float)
+M = np.array([mem[p][0] for p in Ps])
+A = np.vstack([np.ones_like(P), 1 / P]).T
+(a, b), *_ = np.linalg.lstsq(A, M, rcond=None)
+fit = a + b / P
+print("scale: N=%d patches of %d dims; per-rank peak memory (max over ranks, ru_maxrss) vs fit a + b/P, a=%.1f MB b=%.1f MB" % (rows, dim, a, b))
+for p, m, f in zip(Ps, M, fit):
+    s = mem.get(("start", p))
+    print("scale: P=%d peak_mb=%.1f fit_mb=%.1f dev=%+.1f%% start_mb=%s knn_s=%.2f eig_s=%.2f its=%d" % (
+        p, m, f, 100 * (m - f) / f, "%.1f" % s if s else "?", knn.get(p, float("nan")), eig.get(p, (float("nan"),))[0], eig.get(p, (0, 0))[1]))
+dev = np.abs(M - fit) / fit
+ok = dev.max() < 0.10 and b > 0
+print("scale: 1/P + constant %s (max deviation %.1f%%); variable part %.0f bytes per patch row at %d dims" % (
+    "holds" if ok else "DOES NOT hold", 100 * dev.max(), b * 1e6 / rows, dim))
+
+# Extrapolation. Per-row bytes at dimension d: the measured variable part plus 16 bytes per
+# extra dimension (during kNN a row lives as float patch + float shifted copy + two float
+# ring buffers = 16 d bytes; the double patch matrix, 8 d, is freed before kNN starts).
+Nc, dc = 15.4e6, 363
+beta = b * 1e6 / rows
+beta_c = beta + 16 * (dc - dim)
+r1 = None
+for l in lines:
+    if " knn " in l and "ranks=1 " in l and l.startswith("bench-data: knn"):
+        r1 = float(kv(l)["gflops"])
+t_eig1 = eig.get(1, (None,))[0]
+print("cifar: formula mem_per_rank(P) = a + N*(beta + 16*(363-%d))/P = %.0f MB + 15.4e6 * %.0f B / P" % (dim, a, beta_c))
+print("cifar: formula t_knn(P) = 2*N^2*d / (P * r1), r1 = %s GFLOP/s per rank (knn_exact at 1 rank); t_eig(P) = t_eig_bench(1) * (N/N_bench) / P (same iteration count assumed: a lower bound)" % (
+    "%.1f" % r1 if r1 else "?"))
+for p in (1, 2, 8, 32, 128, 512):
+    m = a + Nc * beta_c / p / 1e6
+    tk = 2 * Nc * Nc * dc / (p * r1 * 1e9) if r1 else float("nan")
+    te = t_eig1 * (Nc / rows) / p if t_eig1 else float("nan")
+    print("cifar: P=%4d mem_per_rank=%9.1f GB t_knn=%10.1f h t_eig>=%8.2f h" % (p, m / 1024, tk / 3600, te / 3600))
