@@ -221,3 +221,16 @@ typedef struct {
    On return U (nlocal x neig, row-major) holds eigenvectors of D^-1/2 K D^-1/2 with the
    largest eigenvalues lambda (descending), dinv the local D^-1/2. */
 PetscErrorCode SanetNystrom(MPI_Comm, PetscInt nlocal, PetscInt rstart, PetscInt dim, const float X[], const PetscReal sigma[], const SanetNystromSpec *, PetscInt neig, PetscReal U[], PetscReal lambda[], PetscReal dinv[]);
+
+/* Mini-batch spectral analysis (Han & Filippone): stochastic Riemannian ascent of
+   tr(U^T S U) on the Stiefel manifold, S = D^-1/2 K D^-1/2, each step using a random batch
+   of columns of S; the caller gives a start U (e.g. Nystrom's) and D^-1/2. */
+typedef struct {
+  PetscInt        batch;     /* columns per step */
+  PetscInt        max_steps;
+  PetscReal       step, tol; /* initial step size; stop when the averaged change is below tol */
+  SanetWeightSpec weight;
+  unsigned long   seed;
+  PetscInt        stream;
+} SanetMiniBatchSpec;
+PetscErrorCode SanetMiniBatch(MPI_Comm, PetscInt nlocal, PetscInt rstart, PetscInt dim, const float X[], const PetscReal sigma[], const PetscReal dinv[], const SanetMiniBatchSpec *, PetscInt neig, PetscReal U[], PetscInt *steps);

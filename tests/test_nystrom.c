@@ -107,6 +107,29 @@ int main(int argc, char **argv)
     PetscCheck(err[s][2] < 1e-2, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "error %g at %" PetscInt_FMT " columns", (double)err[s][2], cols[2]);
   }
   PetscCheck(err[0][1] <= err[1][1] * 1.05, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "SMGA (%g) less accurate than uniform (%g) at %" PetscInt_FMT " columns", (double)err[0][1], (double)err[1][1], cols[1]);
+  /* mini-batch ascent from a coarse Nystrom start must move towards the exact span */
+  {
+    SanetMiniBatchSpec mb;
+    PetscInt           steps;
+    PetscReal          before, after;
+    spec.select = SANET_LANDMARKS_UNIFORM;
+    spec.ncols  = cols[0];
+    PetscCall(SanetNystrom(PETSC_COMM_WORLD, nlocal, rstart, dim, X, NULL, &spec, neig, U, lambda, dinv));
+    PetscCallMPI(MPI_Allgatherv(U, counts[rank], MPIU_REAL, Uall, counts, displs, MPIU_REAL, PETSC_COMM_WORLD));
+    before       = SubspaceError(N, neig, Uex, Uall);
+    mb.batch     = 200;
+    mb.max_steps = 300;
+    mb.step      = 0.5;
+    mb.tol       = 0;
+    mb.weight    = spec.weight;
+    mb.seed      = 3;
+    mb.stream    = 0;
+    PetscCall(SanetMiniBatch(PETSC_COMM_WORLD, nlocal, rstart, dim, X, NULL, dinv, &mb, neig, U, &steps));
+    PetscCallMPI(MPI_Allgatherv(U, counts[rank], MPIU_REAL, Uall, counts, displs, MPIU_REAL, PETSC_COMM_WORLD));
+    after = SubspaceError(N, neig, Uex, Uall);
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "mini-batch: %" PetscInt_FMT " steps of %" PetscInt_FMT " columns, subspace error %.3e -> %.3e\n", steps, mb.batch, (double)before, (double)after));
+    PetscCheck(after < 0.5 * before, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "mini-batch did not improve the Nystrom start: %g -> %g", (double)before, (double)after);
+  }
   PetscCall(PetscFree4(Xall, Uall, Uex, lambda));
   PetscCall(PetscFree3(U, dinv, counts));
   PetscCall(PetscFree(displs));
