@@ -62,11 +62,15 @@ static PetscErrorCode GzReadAll(const char path[], unsigned char **buf, size_t *
 
   PetscFunctionBegin;
   *len = 0;
+  *buf = NULL;
   PetscCall(GzOpen(path, &gz));
   PetscCall(PetscMalloc1(cap, buf));
   for (;;) {
     ierr = GzReadFull(gz, path, *buf + *len, cap - *len, &got);
-    if (ierr) gzclose(gz);
+    if (ierr) {
+      gzclose(gz);
+      PetscCall(PetscFree(*buf));
+    }
     PetscCall(ierr);
     *len += got;
     if (*len < cap) break;
@@ -148,7 +152,10 @@ PetscErrorCode SanetReadMNIST(const char images[], const char labels[], SanetRaw
   raw->W = (PetscInt)idims[2];
   raw->C = 1;
   if (labels) {
-    PetscCall(ReadIDX(labels, 0x00000801, 1, ldims, &lab));
+    PetscErrorCode ierr = ReadIDX(labels, 0x00000801, 1, ldims, &lab);
+
+    if (ierr) PetscCall(SanetRawImagesDestroy(raw)); /* nothing half-made is returned */
+    PetscCall(ierr);
     if (ldims[0] != idims[0]) {
       PetscCall(PetscFree(lab));
       PetscCall(SanetRawImagesDestroy(raw));
@@ -163,35 +170,28 @@ PetscErrorCode SanetReadMNIST(const char images[], const char labels[], SanetRaw
 
 /* ------------------------------------- CIFAR -------------------------------------- */
 
-PetscErrorCode SanetReadCIFAR(PetscInt nfiles, const char *const files[], PetscInt nlabelbytes, PetscInt nclasses, SanetRawImages *raw)
+static PetscErrorCode ReadCIFARInner(PetscInt nfiles, const char *const files[], PetscInt nlabelbytes, PetscInt nclasses, SanetRawImages *raw, unsigned char **buf)
 {
   const size_t plane = 32 * 32, rec = (size_t)nlabelbytes + 3 * plane;
 
   PetscFunctionBegin;
-  PetscCall(PetscMemzero(raw, sizeof(*raw)));
-  PetscCheck(nfiles > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "No CIFAR batch files given");
-  PetscCheck(nlabelbytes == 1 || nlabelbytes == 2, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "CIFAR records have 1 or 2 label bytes, not %" PetscInt_FMT, nlabelbytes);
   raw->H = raw->W = 32;
   raw->C          = 3;
   for (PetscInt f = 0; f < nfiles; f++) {
-    unsigned char *buf;
-    size_t         len, n;
+    size_t len, n;
 
-    PetscCall(GzReadAll(files[f], &buf, &len));
-    if (len == 0 || len % rec) PetscCall(PetscFree(buf));
+    PetscCall(GzReadAll(files[f], buf, &len));
     PetscCheck(len > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "CIFAR batch file %s is empty", files[f]);
     PetscCheck(len % rec == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "CIFAR batch file %s has %zu bytes, not a multiple of the record size %zu (truncated or not a CIFAR-%" PetscInt_FMT " batch)", files[f], len, rec, nclasses);
     n = len / rec;
-    if ((uint64_t)raw->N + n > (uint64_t)PETSC_MAX_INT / (3 * plane)) PetscCall(PetscFree(buf));
     PetscCheck((uint64_t)raw->N + n <= (uint64_t)PETSC_MAX_INT / (3 * plane), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "CIFAR batch file %s: too many images in total", files[f]);
     PetscCall(PetscRealloc((raw->N + n) * 3 * plane, &raw->pixels));
     PetscCall(PetscRealloc((raw->N + n) * sizeof(PetscInt), &raw->labels));
     for (size_t i = 0; i < n; i++) {
-      const unsigned char *r   = buf + i * rec;
+      const unsigned char *r   = *buf + i * rec;
       unsigned char       *out = raw->pixels + (raw->N + i) * 3 * plane;
       PetscInt             l   = r[nlabelbytes - 1]; /* CIFAR-100: the fine label */
 
-      if (l >= nclasses) PetscCall(PetscFree(buf));
       PetscCheck(l < nclasses, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "CIFAR batch file %s: record %zu has label %" PetscInt_FMT ", expected 0..%" PetscInt_FMT " (is it a CIFAR-%" PetscInt_FMT " batch?)", files[f], i, l, nclasses - 1, nclasses);
       raw->labels[raw->N + i] = l;
       /* planar RRR..GGG..BBB to interleaved RGB */
@@ -199,8 +199,26 @@ PetscErrorCode SanetReadCIFAR(PetscInt nfiles, const char *const files[], PetscI
         for (size_t ch = 0; ch < 3; ch++) out[3 * p + ch] = r[nlabelbytes + ch * plane + p];
     }
     raw->N += (PetscInt)n;
-    PetscCall(PetscFree(buf));
+    PetscCall(PetscFree(*buf));
   }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetReadCIFAR(PetscInt nfiles, const char *const files[], PetscInt nlabelbytes, PetscInt nclasses, SanetRawImages *raw)
+{
+  unsigned char *buf = NULL;
+  PetscErrorCode ierr;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(raw, sizeof(*raw)));
+  PetscCheck(nfiles > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "No CIFAR batch files given");
+  PetscCheck(nlabelbytes == 1 || nlabelbytes == 2, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "CIFAR records have 1 or 2 label bytes, not %" PetscInt_FMT, nlabelbytes);
+  ierr = ReadCIFARInner(nfiles, files, nlabelbytes, nclasses, raw, &buf);
+  if (ierr) { /* nothing half-made is returned */
+    PetscCall(PetscFree(buf));
+    PetscCall(SanetRawImagesDestroy(raw));
+  }
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
@@ -315,19 +333,30 @@ static int CompareNames(const void *a, const void *b)
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static PetscErrorCode FreeNames(PetscInt n, char ***names)
+{
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < n; i++) PetscCall(PetscFree((*names)[i]));
+  PetscCall(PetscFree(*names));
+  PetscFunctionReturn(0);
+}
+
 /* Sorted names in dir: subfolders (dirs true) or regular files ending in .png. Hidden
    entries are skipped. */
 static PetscErrorCode ListDir(const char dir[], PetscBool dirs, PetscInt *n, char ***names)
 {
   DIR           *d;
   struct dirent *e;
-  PetscInt       cap = 16;
+  PetscInt       cap  = 16;
+  PetscErrorCode ierr = 0;
 
   PetscFunctionBegin;
   *n = 0;
   d  = opendir(dir);
   PetscCheck(d, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot open folder %s", dir);
-  PetscCall(PetscMalloc1(cap, names));
+  ierr = PetscMalloc1(cap, names);
+  if (ierr) closedir(d);
+  PetscCall(ierr);
   while ((e = readdir(d))) {
     char        full[PETSC_MAX_PATH_LEN];
     struct stat st;
@@ -339,47 +368,48 @@ static PetscErrorCode ListDir(const char dir[], PetscBool dirs, PetscInt *n, cha
     if (dirs ? !S_ISDIR(st.st_mode) : !(S_ISREG(st.st_mode) && len > 4 && !strcasecmp(e->d_name + len - 4, ".png"))) continue;
     if (*n == cap) {
       cap *= 2;
-      PetscCall(PetscRealloc(cap * sizeof(char *), names));
+      ierr = PetscRealloc(cap * sizeof(char *), names);
     }
-    PetscCall(PetscStrallocpy(e->d_name, &(*names)[(*n)++]));
+    if (!ierr) ierr = PetscStrallocpy(e->d_name, &(*names)[*n]);
+    if (ierr) {
+      closedir(d);
+      PetscCall(FreeNames(*n, names));
+      *n = 0;
+      PetscCall(ierr);
+    }
+    (*n)++;
   }
   closedir(d);
   qsort(*names, (size_t)*n, sizeof(char *), CompareNames);
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode FreeNames(PetscInt n, char ***names)
-{
-  PetscFunctionBegin;
-  for (PetscInt i = 0; i < n; i++) PetscCall(PetscFree((*names)[i]));
-  PetscCall(PetscFree(*names));
-  PetscFunctionReturn(0);
-}
 
-PetscErrorCode SanetReadPNGFolder(const char dir[], SanetRawImages *raw)
+typedef struct {
+  PetscInt       ncls, nf;
+  char         **cls, **files;
+  unsigned char *pix;
+} PngFolder;
+
+static PetscErrorCode ReadPNGFolderInner(const char dir[], PngFolder *s, SanetRawImages *raw)
 {
-  PetscInt ncls, cap = 0;
-  char   **cls;
+  PetscInt cap = 0;
 
   PetscFunctionBegin;
-  PetscCall(PetscMemzero(raw, sizeof(*raw)));
-  PetscCall(ListDir(dir, PETSC_TRUE, &ncls, &cls));
-  PetscCheck(ncls > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "PNG folder %s has no class subfolders", dir);
-  for (PetscInt k = 0; k < ncls; k++) {
-    char     sub[PETSC_MAX_PATH_LEN];
-    PetscInt nf;
-    char   **files;
+  PetscCall(ListDir(dir, PETSC_TRUE, &s->ncls, &s->cls));
+  PetscCheck(s->ncls > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "PNG folder %s has no class subfolders", dir);
+  for (PetscInt k = 0; k < s->ncls; k++) {
+    char sub[PETSC_MAX_PATH_LEN];
 
-    PetscCall(PetscSNPrintf(sub, sizeof(sub), "%s/%s", dir, cls[k]));
-    PetscCall(ListDir(sub, PETSC_FALSE, &nf, &files));
-    PetscCheck(nf > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "Class folder %s contains no PNG files", sub);
-    for (PetscInt i = 0; i < nf; i++) {
-      char           path[PETSC_MAX_PATH_LEN];
-      unsigned char *pix;
-      size_t         per;
+    PetscCall(PetscSNPrintf(sub, sizeof(sub), "%s/%s", dir, s->cls[k]));
+    PetscCall(ListDir(sub, PETSC_FALSE, &s->nf, &s->files));
+    PetscCheck(s->nf > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "Class folder %s contains no PNG files", sub);
+    for (PetscInt i = 0; i < s->nf; i++) {
+      char   path[PETSC_MAX_PATH_LEN];
+      size_t per;
 
-      PetscCall(PetscSNPrintf(path, sizeof(path), "%s/%s", sub, files[i]));
-      PetscCall(ReadPNG(path, &raw->H, &raw->W, &raw->C, &pix));
+      PetscCall(PetscSNPrintf(path, sizeof(path), "%s/%s", sub, s->files[i]));
+      PetscCall(ReadPNG(path, &raw->H, &raw->W, &raw->C, &s->pix));
       per = (size_t)raw->H * raw->W * raw->C;
       PetscCheck((uint64_t)(raw->N + 1) * per <= (uint64_t)PETSC_MAX_INT, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "PNG folder %s: too many pixels in total (at %s)", dir, path);
       if (raw->N == cap) {
@@ -387,12 +417,28 @@ PetscErrorCode SanetReadPNGFolder(const char dir[], SanetRawImages *raw)
         PetscCall(PetscRealloc(cap * per, &raw->pixels));
         PetscCall(PetscRealloc(cap * sizeof(PetscInt), &raw->labels));
       }
-      PetscCall(PetscMemcpy(raw->pixels + raw->N * per, pix, per));
-      PetscCall(PetscFree(pix));
+      PetscCall(PetscMemcpy(raw->pixels + raw->N * per, s->pix, per));
+      PetscCall(PetscFree(s->pix));
       raw->labels[raw->N++] = k;
     }
-    PetscCall(FreeNames(nf, &files));
+    PetscCall(FreeNames(s->nf, &s->files));
+    s->nf = 0;
   }
-  PetscCall(FreeNames(ncls, &cls));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetReadPNGFolder(const char dir[], SanetRawImages *raw)
+{
+  PngFolder      s = {0, 0, NULL, NULL, NULL};
+  PetscErrorCode ierr;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(raw, sizeof(*raw)));
+  ierr = ReadPNGFolderInner(dir, &s, raw);
+  PetscCall(PetscFree(s.pix));
+  if (s.files) PetscCall(FreeNames(s.nf, &s.files));
+  if (s.cls) PetscCall(FreeNames(s.ncls, &s.cls));
+  if (ierr) PetscCall(SanetRawImagesDestroy(raw)); /* nothing half-made is returned */
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
