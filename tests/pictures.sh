@@ -63,6 +63,29 @@ for name, (ww, hh) in want.items():
     assert len(set(raw)) > 2, f'{name}: blank picture'
     print(f'{name}: {w}x{h} ok')
 PYEOF
+# RGB input and a result.h5 made by hand, no stage file: clusters.png and confusion.png only.
+"$PY" - "$TMP" <<'PYEOF'
+import sys, os, h5py, numpy as np
+r = np.random.default_rng(1); d = sys.argv[1]
+with h5py.File(f'{d}/rgb.h5', 'w') as f:
+    f['images'] = r.integers(0, 256, (20, 32, 32, 3), dtype=np.uint8)
+os.makedirs(f'{d}/rgb', exist_ok=True)
+with h5py.File(f'{d}/rgb/result.h5', 'w') as f:
+    f['labels'] = (np.arange(20) % 4).astype(np.int32)
+    f['features'] = r.random((20, 5))
+    f['confusion'] = r.integers(0, 9, (3, 4)).astype(np.int32)
+PYEOF
+"$BUILD/sanet-pictures" -input "$TMP/rgb.h5" -output "$TMP/rgb" -per_cluster 3 >"$TMP/rgb.log" 2>&1 || { cat "$TMP/rgb.log"; echo "FAIL: sanet-pictures on RGB"; exit 1; }
+[ ! -e "$TMP/rgb/patterns.png" ] || { echo "FAIL: patterns.png without a stage file"; exit 1; }
+"$PY" - "$TMP" <<'PYEOF'
+import sys, struct
+d = sys.argv[1]
+for name, want in (('clusters.png', (3 * 66 + 2, 4 * 66 + 2)), ('confusion.png', (4 * 17 + 1, 3 * 17 + 1))):
+    b = open(f'{d}/rgb/{name}', 'rb').read()
+    w, h = struct.unpack('>II', b[16:24])
+    assert b[:8] == b'\x89PNG\r\n\x1a\n' and (w, h) == want, f'rgb/{name}: {w}x{h}, want {want}'
+    print(f'rgb/{name}: {w}x{h} ok')
+PYEOF
 # Errors name the file or option.
 out=$("$BUILD/sanet-pictures" -input "$TMP/m.h5" -output "$TMP/m" -stride 4 2>&1) && { echo "FAIL: -stride 4 accepted for a stride-5 layer"; exit 1; }
 echo "$out" | grep -q 'stage-1-sal1.h5 has a 6x6 patch grid but -patch 11 -stride 4' || { echo "$out" | tail; echo "FAIL: no message about -stride"; exit 1; }
