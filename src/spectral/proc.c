@@ -1,8 +1,8 @@
 #include "sanet.h"
 
-const char *const SanetAffinities[]  = {"knn", "eps", "SanetAffinity", "SANET_AFFINITY_", NULL};
+const char *const SanetAffinities[]  = {"knn", "eps", "full", "SanetAffinity", "SANET_AFFINITY_", NULL};
 const char *const SanetLaplacians[]  = {"sym", "rw", "SanetLaplacian", "SANET_LAPLACIAN_", NULL};
-const char *const SanetProcMethods[] = {"krylov", "SanetProcMethod", "SANET_METHOD_", NULL};
+const char *const SanetProcMethods[] = {"krylov", "nystrom", "minibatch", "SanetProcMethod", "SANET_METHOD_", NULL};
 
 struct _p_SanetProc {
   MPI_Comm        comm;
@@ -16,6 +16,11 @@ struct _p_SanetProc {
   PetscInt        neig;
   PetscBool       drop_trivial, row_normalize;
   PetscInt        rounds;    /* most Krylov solves (deflating what was found) */
+  PetscReal       regularize; /* degrees D + tau I, tau = regularize * mean degree (0: off) */
+  /* dense (full) affinities */
+  PetscInt       ncols, candidates, batch, mb_steps;
+  SanetLandmarks landmarks;
+  PetscReal      mb_step, mb_tol;
   unsigned long   seed;
   PetscInt        stream;
   /* results of the last Apply, for progress lines and checkpoints */
@@ -38,6 +43,10 @@ PetscErrorCode SanetProcCreate(MPI_Comm comm, SanetProc *proc)
   (*proc)->method          = SANET_METHOD_KRYLOV;
   (*proc)->neig            = 16;
   (*proc)->rounds          = 3;
+  (*proc)->candidates      = 59;
+  (*proc)->mb_steps        = 100;
+  (*proc)->mb_step         = 0.5;
+  (*proc)->mb_tol          = 1e-3;
   PetscFunctionReturn(0);
 }
 
@@ -65,6 +74,11 @@ PetscErrorCode SanetProcSetFromOptions(SanetProc proc)
   PetscOptionsBegin(proc->comm, p, "Spectral analysis procedure", NULL);
   PetscCall(PetscOptionsEnum("-affinity", "Affinity graph", NULL, SanetAffinities, (PetscEnum)proc->affinity, (PetscEnum *)&proc->affinity, NULL));
   if (proc->affinity == SANET_AFFINITY_EPS) proc->k = 64;
+  if (proc->affinity == SANET_AFFINITY_FULL) {
+    proc->k           = proc->weight.selftune;
+    proc->method      = SANET_METHOD_NYSTROM;
+    proc->weight.type = SANET_WEIGHT_SELFTUNE;
+  }
   PetscCall(PetscOptionsInt("-k", "kNN: neighbours per vertex; eps: most neighbours kept per vertex", NULL, proc->k, &proc->k, NULL));
   PetscCall(PetscOptionsReal("-eps", "Epsilon as a multiple of eta, the longest minimum-spanning-tree edge", NULL, proc->eps_scale, &proc->eps_scale, NULL));
   PetscCall(PetscOptionsEnum("-weight", "Edge weights", NULL, SanetWeights, (PetscEnum)proc->weight.type, (PetscEnum *)&proc->weight.type, NULL));
@@ -75,11 +89,25 @@ PetscErrorCode SanetProcSetFromOptions(SanetProc proc)
   PetscCall(PetscOptionsInt("-neig", "Eigenvectors (features) per vertex", NULL, proc->neig, &proc->neig, NULL));
   PetscCall(PetscOptionsBool("-drop_trivial", "Drop eigenvectors of eigenvalue 0 (one per connected component)", NULL, proc->drop_trivial, &proc->drop_trivial, NULL));
   PetscCall(PetscOptionsBool("-row_normalize", "Scale each vertex's features to unit length (Ng-Jordan-Weiss)", NULL, proc->row_normalize, &proc->row_normalize, NULL));
+  PetscCall(PetscOptionsReal("-regularize", "Degree regularization: normalize by D + tau I with tau = this times the mean degree (0: off); damps eigenvectors localized on small near-disconnected groups", NULL, proc->regularize, &proc->regularize, NULL));
+  PetscCall(PetscOptionsInt("-ncols", "Nystrom: landmark columns (at least -neig; default 4 neig)", NULL, proc->ncols, &proc->ncols, NULL));
+  PetscCall(PetscOptionsEnum("-landmarks", "Nystrom: landmark selection", NULL, SanetLandmarkTypes, (PetscEnum)proc->landmarks, (PetscEnum *)&proc->landmarks, NULL));
+  PetscCall(PetscOptionsInt("-candidates", "Nystrom SMGA: random candidate columns scored per landmark", NULL, proc->candidates, &proc->candidates, NULL));
+  PetscCall(PetscOptionsInt("-batch", "Mini-batch: columns per step (default sqrt of the vertex count)", NULL, proc->batch, &proc->batch, NULL));
+  PetscCall(PetscOptionsInt("-mb_steps", "Mini-batch: most steps", NULL, proc->mb_steps, &proc->mb_steps, NULL));
+  PetscCall(PetscOptionsReal("-mb_step", "Mini-batch: initial step size", NULL, proc->mb_step, &proc->mb_step, NULL));
+  PetscCall(PetscOptionsReal("-mb_tol", "Mini-batch: stop when the averaged relative Riemannian gradient is below this", NULL, proc->mb_tol, &proc->mb_tol, NULL));
   PetscCall(PetscOptionsInt("-rounds", "Most eigensolves, each deflating the eigenvectors found so far (repeated eigenvalues)", NULL, proc->rounds, &proc->rounds, NULL));
   PetscOptionsEnd();
+  if (!proc->ncols) proc->ncols = 4 * proc->neig;
+  PetscCheck(proc->ncols >= proc->neig, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sncols %" PetscInt_FMT " must be at least -%sneig %" PetscInt_FMT, p ? p : "", proc->ncols, p ? p : "", proc->neig);
+  PetscCheck(proc->candidates >= 1 && proc->mb_steps >= 0 && proc->mb_step > 0 && proc->batch >= 0, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scandidates %" PetscInt_FMT " and -%smb_step %g must be > 0, -%smb_steps %" PetscInt_FMT " and -%sbatch %" PetscInt_FMT " >= 0", p ? p : "", proc->candidates, p ? p : "", (double)proc->mb_step, p ? p : "", proc->mb_steps, p ? p : "", proc->batch);
+  PetscCheck((proc->affinity == SANET_AFFINITY_FULL) == (proc->method != SANET_METHOD_KRYLOV), proc->comm, PETSC_ERR_ARG_INCOMP, "-%saffinity %s needs -%smethod %s", p ? p : "", SanetAffinities[proc->affinity], p ? p : "", proc->affinity == SANET_AFFINITY_FULL ? "nystrom or minibatch (a full graph is never formed)" : "krylov");
+  PetscCheck(proc->affinity != SANET_AFFINITY_FULL || proc->weight.type != SANET_WEIGHT_BINARY, proc->comm, PETSC_ERR_ARG_INCOMP, "-%saffinity full needs -%sweight gaussian or selftune", p ? p : "", p ? p : "");
   PetscCheck(proc->rounds >= 1, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%srounds %" PetscInt_FMT " must be >= 1", p ? p : "", proc->rounds);
   PetscCheck(proc->k >= 1, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sk %" PetscInt_FMT " must be >= 1", p ? p : "", proc->k);
   PetscCheck(proc->neig >= 1, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sneig %" PetscInt_FMT " must be >= 1", p ? p : "", proc->neig);
+  PetscCheck(proc->regularize >= 0, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sregularize %g must be >= 0", p ? p : "", (double)proc->regularize);
   PetscCheck(proc->eps_scale > 0, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seps %g must be > 0", p ? p : "", (double)proc->eps_scale);
   PetscCheck(proc->weight.sigma > 0, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssigma %g must be > 0", p ? p : "", (double)proc->weight.sigma);
   PetscCheck(proc->weight.selftune >= 1 && proc->weight.selftune <= proc->k, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sselftune_k %" PetscInt_FMT " must be in [1, k=%" PetscInt_FMT "]", p ? p : "", proc->weight.selftune, proc->k);
@@ -101,8 +129,6 @@ PetscErrorCode SanetProcGetNumFeatures(SanetProc proc, PetscInt *neig)
   PetscFunctionReturn(0);
 }
 
-/* Eigenvectors of S = D^-1/2 W D^-1/2 with the largest eigenvalues are those of L_sym
-   with the smallest (L = I - S); L_rw's are D^-1/2 times them. */
 typedef struct {
   PetscReal lambda, res;
   Vec       x;
@@ -151,6 +177,25 @@ static PetscErrorCode KrylovSolveOnce(SanetProc proc, Mat S, Vec v0, PetscInt nw
   PetscFunctionReturn(0);
 }
 
+/* Writes feature column col from an eigenvector u of S (entry i at u[i*stride]): L_rw
+   features are D^-1/2 u; the sign is fixed so that the third moment is positive, since
+   binarization is not sign-invariant (a rule that does not depend on the rank count). */
+static PetscErrorCode EmitFeature(SanetProc proc, PetscInt nlocal, const PetscScalar *u, PetscInt stride, const PetscScalar *dinv, PetscInt col, PetscReal *features)
+{
+  PetscReal cube = 0, gcube;
+
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < nlocal; i++) {
+    PetscReal v = PetscRealPart(u[i * stride]) * (proc->laplacian == SANET_LAPLACIAN_RW ? PetscRealPart(dinv[i]) : 1);
+    features[i * proc->neig + col] = v;
+    cube += v * v * v;
+  }
+  PetscCallMPI(MPI_Allreduce(&cube, &gcube, 1, MPIU_REAL, MPI_SUM, proc->comm));
+  if (gcube < 0)
+    for (PetscInt i = 0; i < nlocal; i++) features[i * proc->neig + col] *= -1;
+  PetscFunctionReturn(0);
+}
+
 /* Eigenvectors of S = D^-1/2 W D^-1/2 with the largest eigenvalues are those of L_sym
    with the smallest (L = I - S); L_rw's are D^-1/2 times them. A Krylov space from one
    start vector sees one direction of a repeated eigenvalue (a disconnected graph repeats
@@ -166,9 +211,16 @@ static PetscErrorCode ProcSolveKrylov(SanetProc proc, const SanetProcInput *in, 
   PetscCall(MatCreateVecs(W, &dinv, &v0));
   PetscCall(MatGetRowSum(W, dinv));
   {
-    PetscScalar *d;
+    PetscScalar *d, dsum = 0;
+    PetscReal    tau = 0;
+    /* Regularized normalization (Qin & Rohe): D + tau I with tau a multiple of the mean
+       degree; vertices of small degree no longer dominate the leading eigenvectors. */
+    if (proc->regularize > 0) {
+      PetscCall(VecSum(dinv, &dsum));
+      tau = proc->regularize * PetscRealPart(dsum) / in->Nglobal;
+    }
     PetscCall(VecGetArray(dinv, &d));
-    for (PetscInt i = 0; i < in->nlocal; i++) d[i] = PetscRealPart(d[i]) > 0 ? 1 / PetscSqrtReal(PetscRealPart(d[i])) : 0;
+    for (PetscInt i = 0; i < in->nlocal; i++) d[i] = PetscRealPart(d[i]) + tau > 0 ? 1 / PetscSqrtReal(PetscRealPart(d[i]) + tau) : 0;
     PetscCall(VecRestoreArray(dinv, &d));
   }
   PetscCall(MatDiagonalScale(W, dinv, dinv));
@@ -201,29 +253,76 @@ static PetscErrorCode ProcSolveKrylov(SanetProc proc, const SanetProcInput *in, 
   }
   proc->maxres = 0;
   for (PetscInt j = 0, col = 0; j < nwant; j++) {
-    PetscReal          cube = 0, gcube;
-    const PetscScalar *u;
-    Vec                x = pairs[j].x;
+    const PetscScalar *u, *d;
     if (col == proc->neig || (proc->drop_trivial && nskip < proc->ncomponents && pairs[j].lambda > 1 - 1e-8)) {
       nskip++;
       PetscCall(VecDestroy(&pairs[j].x));
       continue;
     }
     proc->maxres = PetscMax(proc->maxres, pairs[j].res);
-    if (proc->laplacian == SANET_LAPLACIAN_RW) PetscCall(VecPointwiseMult(x, x, dinv));
-    PetscCall(VecGetArrayRead(x, &u));
-    /* Eigenvector signs are arbitrary; binarization is not sign-invariant, so make the
-       third moment positive (a rule that does not depend on the rank count). */
-    for (PetscInt i = 0; i < in->nlocal; i++) cube += PetscRealPart(u[i]) * PetscRealPart(u[i]) * PetscRealPart(u[i]);
-    PetscCallMPI(MPI_Allreduce(&cube, &gcube, 1, MPIU_REAL, MPI_SUM, proc->comm));
-    for (PetscInt i = 0; i < in->nlocal; i++) features[i * proc->neig + col] = gcube < 0 ? -PetscRealPart(u[i]) : PetscRealPart(u[i]);
-    PetscCall(VecRestoreArrayRead(x, &u));
+    PetscCall(VecGetArrayRead(pairs[j].x, &u));
+    PetscCall(VecGetArrayRead(dinv, &d));
+    PetscCall(EmitFeature(proc, in->nlocal, u, 1, d, col, features));
+    PetscCall(VecRestoreArrayRead(dinv, &d));
+    PetscCall(VecRestoreArrayRead(pairs[j].x, &u));
     eigval[col++] = 1 - pairs[j].lambda;
     PetscCall(VecDestroy(&pairs[j].x));
   }
   PetscCall(PetscFree2(pairs, defl));
   PetscCall(VecDestroy(&v0));
   PetscCall(VecDestroy(&dinv));
+  PetscFunctionReturn(0);
+}
+
+/* Fully connected Gaussian affinity, never formed: Nystrom, optionally refined by
+   mini-batch ascent. Self-tuning scales come from the layer's neighbour lists. */
+static PetscErrorCode ProcSolveDense(SanetProc proc, const SanetProcInput *in, PetscReal *features, PetscReal *eigval)
+{
+  SanetNystromSpec ny;
+  PetscReal       *U, *lambda, *dinv, *sigma = NULL, bytes, gbytes;
+  PetscInt         ncols = PetscMin(proc->ncols, in->Nglobal);
+
+  PetscFunctionBegin;
+  PetscCheck(proc->neig <= ncols, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sneig %" PetscInt_FMT " needs more graph vertices than the %" PetscInt_FMT " there are", proc->prefix, proc->neig, in->Nglobal);
+  /* the factor G (N x ncols) and the candidate kernel blocks dominate */
+  bytes = (PetscReal)in->nlocal * (ncols + 2.0 * proc->candidates + proc->neig) * sizeof(PetscReal);
+  PetscCallMPI(MPI_Allreduce(&bytes, &gbytes, 1, MPIU_REAL, MPI_MAX, proc->comm));
+  PetscCheck(gbytes <= in->budget_mb * 1048576.0, proc->comm, PETSC_ERR_MEM, "Procedure %s: Nystrom factors may need %.0f MB on one rank, past the budget of %.0f MB; lower -%sncols, use more ranks, or raise the layer's -graph_budget_mb", proc->prefix, gbytes / 1048576.0, (double)in->budget_mb, proc->prefix);
+  PetscCall(PetscMalloc3((size_t)in->nlocal * proc->neig + 1, &U, proc->neig, &lambda, in->nlocal + 1, &dinv));
+  if (proc->weight.type == SANET_WEIGHT_SELFTUNE) {
+    /* duplicated points have sigma 0: floor at 1e-3 of the mean, as for sparse graphs */
+    PetscReal sum = 0, gsum;
+    PetscCall(PetscMalloc1(in->nlocal + 1, &sigma));
+    for (PetscInt i = 0; i < in->nlocal; i++) sum += (sigma[i] = PetscSqrtReal(in->d2[i * in->kstride + proc->weight.selftune - 1]));
+    PetscCallMPI(MPI_Allreduce(&sum, &gsum, 1, MPIU_REAL, MPI_SUM, proc->comm));
+    for (PetscInt i = 0; i < in->nlocal; i++) sigma[i] = PetscMax(sigma[i], gsum > 0 ? 1e-3 * gsum / in->Nglobal : 1);
+  }
+  ny.ncols      = ncols;
+  ny.candidates = proc->candidates;
+  ny.select     = proc->landmarks;
+  ny.weight     = proc->weight;
+  ny.seed       = proc->seed;
+  ny.stream     = proc->stream;
+  PetscCall(SanetNystrom(proc->comm, in->nlocal, in->rstart, in->dim, in->X, sigma, &ny, proc->neig, U, lambda, dinv));
+  proc->its = 0;
+  if (proc->method == SANET_METHOD_MINIBATCH) {
+    SanetMiniBatchSpec mb;
+    mb.batch     = proc->batch ? proc->batch : (PetscInt)PetscCeilReal(PetscSqrtReal((PetscReal)in->Nglobal));
+    mb.max_steps = proc->mb_steps;
+    mb.step      = proc->mb_step;
+    mb.tol       = proc->mb_tol;
+    mb.weight    = proc->weight;
+    mb.seed      = proc->seed;
+    mb.stream    = proc->stream;
+    PetscCall(SanetMiniBatch(proc->comm, in->nlocal, in->rstart, in->dim, in->X, sigma, dinv, &mb, proc->neig, U, &proc->its));
+  }
+  proc->maxres = 0;
+  for (PetscInt j = 0; j < proc->neig; j++) {
+    PetscCall(EmitFeature(proc, in->nlocal, U + j, proc->neig, dinv, j, features));
+    eigval[j] = 1 - lambda[j];
+  }
+  PetscCall(PetscFree(sigma));
+  PetscCall(PetscFree3(U, lambda, dinv));
   PetscFunctionReturn(0);
 }
 
@@ -235,6 +334,10 @@ PetscErrorCode SanetProcApply(SanetProc proc, const SanetProcInput *in, PetscRea
 
   PetscFunctionBegin;
   PetscCheck(proc->k <= in->kstride, proc->comm, PETSC_ERR_PLIB, "Procedure %s wants %" PetscInt_FMT " neighbours, layer computed %" PetscInt_FMT, proc->prefix, proc->k, in->kstride);
+  if (proc->affinity == SANET_AFFINITY_FULL) {
+    proc->nnz = proc->ncomponents = proc->largest = 0;
+    PetscCall(ProcSolveDense(proc, in, features, eigval));
+  } else {
   /* Symmetrized graph: at most 2k entries per row, 12 bytes each plus row overhead. */
   bytes = (PetscReal)in->nlocal * (2.0 * proc->k * 12 + 16);
   PetscCallMPI(MPI_Allreduce(&bytes, &gbytes, 1, MPIU_REAL, MPI_MAX, proc->comm));
@@ -251,12 +354,9 @@ PetscErrorCode SanetProcApply(SanetProc proc, const SanetProcInput *in, PetscRea
   PetscCall(MatGetInfo(W, MAT_GLOBAL_SUM, &info));
   proc->nnz = (PetscInt)info.nz_used;
   PetscCall(SanetGraphComponents(W, &proc->ncomponents, &proc->largest));
-  switch (proc->method) {
-  case SANET_METHOD_KRYLOV:
-    PetscCall(ProcSolveKrylov(proc, in, W, features, eigval));
-    break;
-  }
+  PetscCall(ProcSolveKrylov(proc, in, W, features, eigval));
   PetscCall(MatDestroy(&W));
+  }
   if (proc->row_normalize) {
     for (PetscInt i = 0; i < in->nlocal; i++) {
       PetscReal *f = features + i * proc->neig, s = 0;
@@ -272,14 +372,17 @@ PetscErrorCode SanetProcApply(SanetProc proc, const SanetProcInput *in, PetscRea
 
 PetscErrorCode SanetProcView(SanetProc proc, PetscViewer viewer)
 {
-  char graph[128] = "", weight[64] = "";
+  char graph[128] = "", weight[64] = "", reg[64] = "";
 
   PetscFunctionBegin;
   if (proc->affinity == SANET_AFFINITY_EPS) PetscCall(PetscSNPrintf(graph, sizeof(graph), "eps %g eta, at most %" PetscInt_FMT " neighbours", (double)proc->eps_scale, proc->k));
+  else if (proc->affinity == SANET_AFFINITY_FULL && proc->landmarks == SANET_LANDMARKS_SMGA) PetscCall(PetscSNPrintf(graph, sizeof(graph), "never formed; %" PetscInt_FMT " SMGA columns of %" PetscInt_FMT " candidates", proc->ncols, proc->candidates));
+  else if (proc->affinity == SANET_AFFINITY_FULL) PetscCall(PetscSNPrintf(graph, sizeof(graph), "never formed; %" PetscInt_FMT " uniform columns", proc->ncols));
   else PetscCall(PetscSNPrintf(graph, sizeof(graph), "k %" PetscInt_FMT, proc->k));
   if (proc->weight.type == SANET_WEIGHT_GAUSSIAN) PetscCall(PetscSNPrintf(weight, sizeof(weight), " (sigma %g)", (double)proc->weight.sigma));
   if (proc->weight.type == SANET_WEIGHT_SELFTUNE) PetscCall(PetscSNPrintf(weight, sizeof(weight), " (neighbour %" PetscInt_FMT ")", proc->weight.selftune));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "%s: affinity %s (%s), weights %s%s, Laplacian L_%s, method %s, %" PetscInt_FMT " eigenvectors%s%s\n", proc->prefix, SanetAffinities[proc->affinity], graph, SanetWeights[proc->weight.type], weight, SanetLaplacians[proc->laplacian], SanetProcMethods[proc->method], proc->neig, proc->drop_trivial ? ", trivial dropped" : "", proc->row_normalize ? ", rows normalized" : ""));
+  if (proc->regularize > 0) PetscCall(PetscSNPrintf(reg, sizeof(reg), ", degrees + %g x mean", (double)proc->regularize));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "%s: affinity %s (%s), weights %s%s, Laplacian L_%s, method %s, %" PetscInt_FMT " eigenvectors%s%s%s\n", proc->prefix, SanetAffinities[proc->affinity], graph, SanetWeights[proc->weight.type], weight, SanetLaplacians[proc->laplacian], SanetProcMethods[proc->method], proc->neig, proc->drop_trivial ? ", trivial dropped" : "", proc->row_normalize ? ", rows normalized" : "", reg));
   PetscFunctionReturn(0);
 }
 
