@@ -20,6 +20,7 @@ struct _p_SanetLayer {
   PetscInt         patch_hw[2];
   SanetZeroPatches zero;
   PetscReal        budget_mb;
+  PetscReal        norm_power; /* features of a patch scaled by |patch|^norm_power (0: off) */
   PetscInt         nproc;
   SanetProc        proc[SANET_MAX_PROCS];
   char            *procname[SANET_MAX_PROCS];
@@ -78,6 +79,7 @@ PetscErrorCode SanetLayerSetFromOptions(SanetLayer l, PetscBool first)
     PetscCall(PetscOptionsBool("-pad", "Zero padding so that ceil(size/stride) patches are taken per axis", NULL, l->patch.pad, &l->patch.pad, NULL));
     PetscCall(PetscOptionsBool("-center", "Subtract each patch's mean", NULL, l->patch.center, &l->patch.center, NULL));
     PetscCall(PetscOptionsEnum("-zero_patches", "Patches that are all zero (flat after centring): keep in the graphs or drop (features 0)", NULL, SanetZeroPatchModes, (PetscEnum)l->zero, (PetscEnum *)&l->zero, NULL));
+    PetscCall(PetscOptionsReal("-norm_power", "Scale each patch's features by its norm (after centring) to this power; 0 keeps them as the procedures give them", NULL, l->norm_power, &l->norm_power, NULL));
     PetscCall(PetscOptionsReal("-graph_budget_mb", "Most memory one graph may take on a rank (MB)", NULL, l->budget_mb, &l->budget_mb, NULL));
     PetscCall(PetscOptionsStringArray("-procedures", "Names of the spectral procedures (each an options prefix)", NULL, l->procname, &nprocs, &set));
     PetscCheck(set && nprocs >= 1, l->comm, PETSC_ERR_USER_INPUT, "Layer %s needs -%sprocedures (a list of procedure names)", l->name, l->prefix);
@@ -95,6 +97,7 @@ PetscErrorCode SanetLayerSetFromOptions(SanetLayer l, PetscBool first)
     l->patch.pw = l->patch_hw[1];
     PetscCheck(l->patch.ph >= 1 && l->patch.pw >= 1, l->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%spatch %" PetscInt_FMT "x%" PetscInt_FMT " must be at least 1x1", l->prefix, l->patch.ph, l->patch.pw);
     PetscCheck(l->patch.stride >= 1, l->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sstride %" PetscInt_FMT " must be >= 1", l->prefix, l->patch.stride);
+    PetscCheck(l->norm_power >= 0, l->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%snorm_power %g must be >= 0", l->prefix, (double)l->norm_power);
     PetscCheck(l->budget_mb > 0, l->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sgraph_budget_mb %g must be > 0", l->prefix, (double)l->budget_mb);
     for (PetscInt p = 0; p < l->nproc; p++) {
       char prefix[160];
@@ -145,7 +148,7 @@ PetscErrorCode SanetLayerGetOutputShape(SanetLayer l, PetscInt m, PetscInt n, Pe
 static PetscErrorCode LayerApplySAL(SanetLayer l, const SanetMaps *in, SanetMaps *out)
 {
   const PetscInt  ppi = l->patch.mo * l->patch.no, nrows = in->nlocal * ppi, dim = l->patch.dim;
-  PetscReal      *X, *d2, *feat, eta = 0, zero_tol;
+  PetscReal      *X, *d2, *feat, *pscale, eta = 0, zero_tol;
   PetscInt       *keep, nkeep = 0, Nkeep, kstart, kmax = 1, *nbr, cout, off = 0;
   PetscBool       need_eta = PETSC_FALSE;
   float          *Xf;
@@ -159,11 +162,14 @@ static PetscErrorCode LayerApplySAL(SanetLayer l, const SanetMaps *in, SanetMaps
   PetscCall(SanetPatchExtract(&l->patch, in, X));
   /* Flat patches: an exact zero after centring, up to the rounding of the mean. */
   zero_tol = 1e-20 * dim;
-  PetscCall(PetscMalloc1(nrows, &keep));
+  PetscCall(PetscMalloc2(nrows, &keep, nrows, &pscale));
   for (PetscInt r = 0; r < nrows; r++) {
     PetscReal s = 0;
     for (PetscInt d = 0; d < dim; d++) s += X[(size_t)r * dim + d] * X[(size_t)r * dim + d];
-    if (l->zero == SANET_ZERO_KEEP || s > zero_tol) keep[nkeep++] = r;
+    if (l->zero == SANET_ZERO_KEEP || s > zero_tol) {
+      pscale[nkeep] = l->norm_power > 0 ? PetscPowReal(PetscSqrtReal(s), l->norm_power) : 1;
+      keep[nkeep++] = r;
+    }
   }
   PetscCallMPI(MPI_Allreduce(&nkeep, &Nkeep, 1, MPIU_INT, MPI_SUM, l->comm));
   PetscCallMPI(MPI_Exscan(&nkeep, &kstart, 1, MPIU_INT, MPI_SUM, l->comm));
@@ -186,7 +192,6 @@ static PetscErrorCode LayerApplySAL(SanetLayer l, const SanetMaps *in, SanetMaps
   PetscCall(PetscFree(X));
   PetscCall(PetscMalloc2((size_t)nkeep * kmax + 1, &nbr, (size_t)nkeep * kmax + 1, &d2));
   PetscCall(SanetKNNExact(l->comm, nkeep, dim, Xf, kmax, nbr, d2));
-  PetscCall(PetscFree(Xf));
   PetscCall(PetscTime(&t1));
   PetscCall(PetscPrintf(l->comm, "%s: %" PetscInt_FMT " patches of %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT " (%" PetscInt_FMT " in graphs), %" PetscInt_FMT "-NN in %.1f s\n", l->name, in->Nglobal * ppi, l->patch.ph, l->patch.pw, in->c, Nkeep, kmax, t1 - t0));
   if (need_eta) {
@@ -216,6 +221,8 @@ static PetscErrorCode LayerApplySAL(SanetLayer l, const SanetMaps *in, SanetMaps
   pin.d2        = d2;
   pin.eta       = eta;
   pin.budget_mb = l->budget_mb;
+  pin.X         = Xf;
+  pin.dim       = dim;
   for (PetscInt p = 0; p < l->nproc; p++) {
     PetscInt  neig, nnz, ncomp, largest, its;
     PetscReal maxres;
@@ -224,7 +231,7 @@ static PetscErrorCode LayerApplySAL(SanetLayer l, const SanetMaps *in, SanetMaps
     PetscCall(PetscMalloc1((size_t)nkeep * neig + 1, &feat));
     PetscCall(SanetProcApply(l->proc[p], &pin, feat, out->eigval + off));
     for (PetscInt i = 0; i < nkeep; i++)
-      for (PetscInt j = 0; j < neig; j++) out->data[(size_t)keep[i] * cout + off + j] = feat[(size_t)i * neig + j];
+      for (PetscInt j = 0; j < neig; j++) out->data[(size_t)keep[i] * cout + off + j] = pscale[i] * feat[(size_t)i * neig + j];
     for (PetscInt j = 0; j < neig; j++) out->group[off + j] = l->index * SANET_MAX_PROCS + p;
     PetscCall(PetscFree(feat));
     PetscCall(SanetProcGetStats(l->proc[p], &nnz, &ncomp, &largest, &its, &maxres));
@@ -233,6 +240,7 @@ static PetscErrorCode LayerApplySAL(SanetLayer l, const SanetMaps *in, SanetMaps
     off += neig;
   }
   PetscCall(PetscFree2(nbr, d2));
+  PetscCall(PetscFree(Xf));
   PetscCall(PetscFree(keep));
   PetscFunctionReturn(0);
 }
@@ -348,7 +356,7 @@ PetscErrorCode SanetLayerView(SanetLayer l, PetscViewer viewer)
   PetscFunctionBegin;
   switch (l->type) {
   case SANET_LAYER_SAL:
-    PetscCall(PetscViewerASCIIPrintf(viewer, "%s: spectral analysis, %" PetscInt_FMT "x%" PetscInt_FMT " patches, stride %" PetscInt_FMT ", padding %s, centring %s, zero patches %s, %" PetscInt_FMT " procedures\n", l->name, l->patch.ph, l->patch.pw, l->patch.stride, l->patch.pad ? "on" : "off", l->patch.center ? "on" : "off", SanetZeroPatchModes[l->zero], l->nproc));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "%s: spectral analysis, %" PetscInt_FMT "x%" PetscInt_FMT " patches, stride %" PetscInt_FMT ", padding %s, centring %s, zero patches %s, %" PetscInt_FMT " procedures%s\n", l->name, l->patch.ph, l->patch.pw, l->patch.stride, l->patch.pad ? "on" : "off", l->patch.center ? "on" : "off", SanetZeroPatchModes[l->zero], l->nproc, l->norm_power > 0 ? ", features scaled by patch norm" : ""));
     PetscCall(PetscViewerASCIIPushTab(viewer));
     for (PetscInt p = 0; p < l->nproc; p++) PetscCall(SanetProcView(l->proc[p], viewer));
     PetscCall(PetscViewerASCIIPopTab(viewer));
