@@ -81,11 +81,13 @@ bench: deps
 # libFuzzer harnesses: clang (through Open MPI's wrapper), with the MPI/PETSc/HDF5 flags
 # of the main build. Only the readers' sources (src/io) are instrumented and linked.
 FUZZ_LIB_SRC := $(sort $(wildcard src/io/*.c))
+FUZZ_CC       = $(shell command -v clang-14 || echo clang)
 build-fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_common.h $(FUZZ_LIB_SRC) $(HEADERS)
 	@mkdir -p $(dir $@)
-	OMPI_CC=clang mpicc -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iinclude $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $< $(FUZZ_LIB_SRC) $(LDLIBS) -o $@
+	OMPI_CC=$(FUZZ_CC) mpicc -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iinclude $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $< $(FUZZ_LIB_SRC) $(LDLIBS) -o $@
 
-fuzz: deps
+fuzz:
+	./tools/deps.sh fuzz
 	$(MAKE) $(FUZZ_BIN)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) ./tests/fuzz/run.sh $(FUZZ_BIN)
 
