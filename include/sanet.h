@@ -122,9 +122,9 @@ PetscErrorCode SanetGraphComponents(Mat W, PetscInt *ncomponents, PetscInt *larg
 /* ------------------------------ spectral procedures --------------------------------- */
 /* A spectral analysis procedure = (affinity, Laplacian, computing method). New computing
    methods plug in through SanetProcMethod; each procedure has its own options prefix. */
-typedef enum { SANET_AFFINITY_KNN, SANET_AFFINITY_EPS } SanetAffinity;
+typedef enum { SANET_AFFINITY_KNN, SANET_AFFINITY_EPS, SANET_AFFINITY_FULL } SanetAffinity;
 typedef enum { SANET_LAPLACIAN_SYM, SANET_LAPLACIAN_RW } SanetLaplacian;
-typedef enum { SANET_METHOD_KRYLOV } SanetProcMethod;
+typedef enum { SANET_METHOD_KRYLOV, SANET_METHOD_NYSTROM, SANET_METHOD_MINIBATCH } SanetProcMethod;
 PETSC_EXTERN const char *const SanetAffinities[];
 PETSC_EXTERN const char *const SanetLaplacians[];
 PETSC_EXTERN const char *const SanetProcMethods[];
@@ -140,6 +140,8 @@ typedef struct {
   const PetscInt  *nbr;
   const PetscReal *d2;
   PetscReal        eta;                     /* longest MST edge (0 when not computed) */
+  const float     *X;                       /* the vertices' vectors, nlocal x dim */
+  PetscInt         dim;
   PetscReal        budget_mb;               /* per-rank memory budget for one graph */
 } SanetProcInput;
 

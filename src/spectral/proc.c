@@ -110,7 +110,7 @@ PetscErrorCode SanetProcSetFromOptions(SanetProc proc)
   PetscCheck(proc->regularize >= 0, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sregularize %g must be >= 0", p ? p : "", (double)proc->regularize);
   PetscCheck(proc->eps_scale > 0, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seps %g must be > 0", p ? p : "", (double)proc->eps_scale);
   PetscCheck(proc->weight.sigma > 0, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssigma %g must be > 0", p ? p : "", (double)proc->weight.sigma);
-  PetscCheck(proc->weight.selftune >= 1 && proc->weight.selftune <= proc->k, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sselftune_k %" PetscInt_FMT " must be in [1, k=%" PetscInt_FMT "]", p ? p : "", proc->weight.selftune, proc->k);
+  PetscCheck(proc->weight.type != SANET_WEIGHT_SELFTUNE || (proc->weight.selftune >= 1 && proc->weight.selftune <= proc->k), proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sselftune_k %" PetscInt_FMT " must be in [1, k=%" PetscInt_FMT "]", p ? p : "", proc->weight.selftune, proc->k);
   PetscFunctionReturn(0);
 }
 
