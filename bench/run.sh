@@ -9,6 +9,8 @@
 #   BENCH_SCALE_IMAGES [1000]  first images for the memory scaling runs
 #   BENCH_SCALE_RANKS ["1 2 4 8"]
 #   BENCH_KMEANS_ITERS [30] BENCH_KMEANS_RESTARTS [3] BENCH_KMEANS_K [10]
+#   BENCH_KNN_PROBE ["-knn_tile_refs 1024"], BENCH_EIG_PROBE ["-bv_orthog_refine never"]
+#                          extra informative runs of ours at 1 rank with these options ("" skips)
 #   BENCH_FEATURES         HDF5 file with /features [N,D] (e.g. out/result.h5): k-means on it too
 #   OPENBLAS_CORETYPE      passed to both sides unchanged (unset: OpenBLAS detects the CPU)
 #   BENCH_OUT [BUILD/bench/out]  work files and the full log (bench.log)
@@ -107,7 +109,14 @@ for np in 1 2; do
   PK=$([ $np = 1 ] && echo "$PEAK1" || echo "$PEAK2")
   line "knn_exact_np$np" "$OS" "$FS" "(ours $OG GFLOP/s = $(awk -v a="$OG" -v b="$PK" 'BEGIN { printf "%.0f", 100 * a / b }')% of sgemm peak $PK; FAISS $FG GFLOP/s)"
   info knn-recall
+  TG=$(grep '^bench-data: gemm m=256 n=4096 k=121 ' "$LOG" | grep " ranks=$np " | tail -n1 | sed -nE 's/.*gflops_total=([^ ]+).*/\1/p')
+  echo "bench: knn_exact_np$np sgemm at the kNN tile shape (256x4096x121) runs $TG GFLOP/s: GEMM is about $(awk -v a="$OG" -v b="$TG" 'BEGIN { printf "%.0f", 100 * a / b }')% of the kNN time, the rest is the distance scan and heap selection, the mean shift, pass 2 (exact double distances) and the ring"
 done
+# informative probe: a smaller reference tile (1 MB distance tile stays in L2)
+if [ -n "${BENCH_KNN_PROBE-"-knn_tile_refs 1024"}" ]; then
+  ours 1 -mode knn -input "$SUBKNN" -k $K ${BENCH_KNN_PROBE-"-knn_tile_refs 1024"}
+  line "knn_exact_np1_probe(${BENCH_KNN_PROBE-"-knn_tile_refs 1024"})" "$(last "knn ranks=1 " seconds)" "$(last "faiss-knn threads=1 " seconds)" "(informative: ours with that option vs the FAISS time above; $(last "knn ranks=1 " gflops) GFLOP/s)"
+fi
 
 # ------------------------------------------------------------------------------- eig
 echo "# eig: $NEIG largest eigenpairs of S = D^-1/2 W D^-1/2 (smallest of L_sym), binary symmetrized k=$K graph of the same patches, tol $TOL"
@@ -116,6 +125,10 @@ for np in 1 2; do
   peer $np eig "$P" $NEIG $TOL $np
   line "eig_np$np" "$(last "eig ranks=$np " seconds)" "$(last "scipy-eig threads=$np " seconds)" \
     "(residual ours $(last "eig ranks=$np " maxres) its $(last "eig ranks=$np " its) ncv $(last "eig ranks=$np " ncv); scipy $(last "scipy-eig threads=$np " maxres) ncv $(last "scipy-eig threads=$np " ncv))"
+  if [ $np = 1 ] && [ -n "${BENCH_EIG_PROBE-"-bv_orthog_refine never"}" ]; then
+    ours 1 -mode eig -prefix "$P" -rows "$ROWS" -k $K -neig $NEIG -tol $TOL -hw 0 ${BENCH_EIG_PROBE-"-bv_orthog_refine never"}
+    line "eig_np1_probe(${BENCH_EIG_PROBE-"-bv_orthog_refine never"})" "$(last "eig ranks=1 " seconds)" "$(last "scipy-eig threads=1 " seconds)" "(informative: residual $(last "eig ranks=1 " maxres), its $(last "eig ranks=1 " its))"
+  fi
   echo "bench: spmv np$np $(last "spmv" gbytes_per_s) GB/s vs triad $(last "triad ranks=$np " gbytes_per_s) GB/s ($(awk -v a="$(last spmv gbytes_per_s)" -v b="$(last "triad ranks=$np " gbytes_per_s)" 'BEGIN { printf "%.0f", 100 * a / b }')% of triad; $(last spmv seconds_per_mult) s per MatMult)"
 done
 

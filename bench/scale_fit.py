@@ -22,6 +22,8 @@ for l in lines:
     d = kv(l)
     if " mem end " in l:
         mem[int(d["P"])] = (float(d["max_mb"]), float(d["mean_mb"]), float(d["start_mb"]) if "start_mb" in d else None)
+    if " mem after-knn " in l:
+        mem[("knn", int(d["P"]))] = float(d["max_mb"])
     if " mem start " in l:
         mem.setdefault(("start", int(d["P"])), float(d["max_mb"]))
     if " scale-knn " in l:
@@ -48,22 +50,29 @@ ok = dev.max() < 0.10 and b > 0
 print("scale: 1/P + constant %s (max deviation %.1f%%); variable part %.0f bytes per patch row at %d dims" % (
     "holds" if ok else "DOES NOT hold", 100 * dev.max(), b * 1e6 / rows, dim))
 
-# Extrapolation. Per-row bytes at dimension d: the measured variable part plus 16 bytes per
-# extra dimension (during kNN a row lives as float patch + float shifted copy + two float
-# ring buffers = 16 d bytes; the double patch matrix, 8 d, is freed before kNN starts).
+# Extrapolation, per phase. kNN phase (peak up to the end of SanetKNNExact): the measured
+# per-row bytes plus 16 bytes per extra dimension (a row lives as float patch + float
+# shifted copy + two float ring buffers = 16 d bytes; the double patch matrix, 8 d + 4 d
+# for the float copy while converting, is freed before kNN starts). Graph + eigen phase:
+# independent of d (edges, AIJ matrix, ncv+1 Krylov vectors of 8 bytes per row).
 Nc, dc = 15.4e6, 363
-beta = b * 1e6 / rows
-beta_c = beta + 16 * (dc - dim)
+Mk = np.array([mem[("knn", p)] for p in Ps])
+(ak, bk), *_ = np.linalg.lstsq(A, Mk, rcond=None)
+beta_k = bk * 1e6 / rows + 16 * (dc - dim)
+beta_e = b * 1e6 / rows
+print("scale: kNN phase alone fits %.1f MB + %.1f MB/P (%.0f bytes per row); whole run %.1f MB + %.1f MB/P (%.0f bytes per row)" % (
+    ak, bk, bk * 1e6 / rows, a, b, beta_e))
 r1 = None
 for l in lines:
     if " knn " in l and "ranks=1 " in l and l.startswith("bench-data: knn"):
         r1 = float(kv(l)["gflops"])
 t_eig1 = eig.get(1, (None,))[0]
-print("cifar: formula mem_per_rank(P) = a + N*(beta + 16*(363-%d))/P = %.0f MB + 15.4e6 * %.0f B / P" % (dim, a, beta_c))
+print("cifar: formula mem_per_rank(P) = max(a_knn + N*(beta_knn + 16*(363-%d))/P, a + N*beta/P) = max(%.0f MB + 15.4e6 * %.0f B / P, %.0f MB + 15.4e6 * %.0f B / P)" % (
+    dim, ak, beta_k, a, beta_e))
 print("cifar: formula t_knn(P) = 2*N^2*d / (P * r1), r1 = %s GFLOP/s per rank (knn_exact at 1 rank); t_eig(P) = t_eig_bench(1) * (N/N_bench) / P (same iteration count assumed: a lower bound)" % (
     "%.1f" % r1 if r1 else "?"))
 for p in (1, 2, 8, 32, 128, 512):
-    m = a + Nc * beta_c / p / 1e6
+    m = max(ak + Nc * beta_k / p / 1e6, a + Nc * beta_e / p / 1e6)
     tk = 2 * Nc * Nc * dc / (p * r1 * 1e9) if r1 else float("nan")
     te = t_eig1 * (Nc / rows) / p if t_eig1 else float("nan")
     print("cifar: P=%4d mem_per_rank=%9.1f GB t_knn=%10.1f h t_eig>=%8.2f h" % (p, m / 1024, tk / 3600, te / 3600))
