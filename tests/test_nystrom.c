@@ -127,6 +127,12 @@ int main(int argc, char **argv)
     PetscCall(SanetMiniBatch(PETSC_COMM_WORLD, nlocal, rstart, dim, X, NULL, dinv, &mb, neig, U, &steps));
     PetscCallMPI(MPI_Allgatherv(U, counts[rank], MPIU_REAL, Uall, counts, displs, MPIU_REAL, PETSC_COMM_WORLD));
     after = SubspaceError(N, neig, Uex, Uall);
+    for (PetscInt a = 0; a < neig; a++) /* the iterate stays on the Stiefel manifold */
+      for (PetscInt c = 0; c < neig; c++) {
+        PetscReal g = 0;
+        for (PetscInt i = 0; i < N; i++) g += Uall[i * neig + a] * Uall[i * neig + c];
+        PetscCheck(PetscAbsReal(g - (a == c)) < 1e-10, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "mini-batch iterate not orthonormal: (U^T U)[%" PetscInt_FMT "][%" PetscInt_FMT "] = %g", a, c, (double)g);
+      }
     PetscCall(PetscPrintf(PETSC_COMM_WORLD, "mini-batch: %" PetscInt_FMT " steps of %" PetscInt_FMT " columns, subspace error %.3e -> %.3e\n", steps, mb.batch, (double)before, (double)after));
     PetscCheck(after < 0.5 * before, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "mini-batch did not improve the Nystrom start: %g -> %g", (double)before, (double)after);
   }

@@ -13,12 +13,10 @@ static PetscErrorCode Orthonormalize(MPI_Comm comm, PetscInt nlocal, PetscInt ne
   if (nlocal > 0) cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)neig, (int)neig, (int)nlocal, 1.0, U, (int)neig, U, (int)neig, 0.0, M, (int)neig);
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, M, (PetscMPIInt)(neig * neig), MPIU_REAL, MPI_SUM, comm));
   PetscCall(PetscBLASIntCast(neig, &bn));
-  /* row-major M is the same symmetric matrix; potrf "L" in column-major gives the
-     upper factor R in our row-major view */
+  /* row-major M is the same symmetric matrix; potrf "L" in column-major leaves the
+     upper factor R in the upper triangle of our row-major view, which is all trsm reads */
   PetscCallBLAS("LAPACKpotrf", LAPACKpotrf_("L", &bn, M, &bn, &info));
   PetscCheck(info == 0, comm, PETSC_ERR_NOT_CONVERGED, "Mini-batch: the iterate lost rank (potrf info %d); lower the step size", (int)info);
-  for (PetscInt a = 0; a < neig; a++)
-    for (PetscInt b = 0; b < a; b++) M[b * neig + a] = 0; /* keep R (upper) only */
   if (nlocal > 0) cblas_dtrsm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, (int)nlocal, (int)neig, 1.0, M, (int)neig, U, (int)neig);
   PetscCall(PetscFree(M));
   PetscFunctionReturn(0);
@@ -81,15 +79,19 @@ PetscErrorCode SanetMiniBatch(MPI_Comm comm, PetscInt nlocal, PetscInt rstart, P
     for (size_t a = 0; a < (size_t)nlocal * neig; a++) {
       dn += G[a] * G[a];
       un += U[a] * U[a];
-      U[a] += eta * G[a];
+    }
+    {
+      PetscReal red[2] = {dn, un}, rel, cap;
+      PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, red, 2, MPIU_REAL, MPI_SUM, comm));
+      rel = PetscSqrtReal(red[0] / red[1]);
+      /* a batch dominated by a few heavy columns (duplicated points) gives a huge, nearly
+         rank-deficient estimate: the step never moves U by more than eta times its norm */
+      cap = eta / PetscMax(1, rel);
+      for (size_t a = 0; a < (size_t)nlocal * neig; a++) U[a] += cap * G[a];
+      /* relative size of the Riemannian gradient, averaged over steps to damp noise */
+      change = t ? 0.9 * change + 0.1 * rel : rel;
     }
     PetscCall(Orthonormalize(comm, nlocal, neig, U));
-    {
-      PetscReal red[2] = {dn, un};
-      PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, red, 2, MPIU_REAL, MPI_SUM, comm));
-      /* relative size of the Riemannian gradient, averaged over steps to damp noise */
-      change = t ? 0.9 * change + 0.1 * PetscSqrtReal(red[0] / red[1]) : PetscSqrtReal(red[0] / red[1]);
-    }
     *steps = t + 1;
   }
   PetscCall(PetscFree4(ids, buf, xnorm, S));
