@@ -156,6 +156,9 @@ PetscErrorCode SanetProcGetNumFeatures(SanetProc, PetscInt *neig);
    eigenvalue of each (ascending). */
 PetscErrorCode SanetProcApply(SanetProc, const SanetProcInput *, PetscReal *features, PetscReal *eigval);
 PetscErrorCode SanetProcView(SanetProc, PetscViewer);
+/* Bytes one rank needs while this procedure runs on nlocal vertices (graph or factors,
+   eigensolver workspace), beyond what the layer holds. */
+PetscErrorCode SanetProcEstimateMemory(SanetProc, PetscInt nlocal, PetscReal *bytes);
 PetscErrorCode SanetProcGetStats(SanetProc, PetscInt *nnz, PetscInt *ncomponents, PetscInt *largest, PetscInt *its, PetscReal *maxres);
 PetscErrorCode SanetProcDestroy(SanetProc *);
 
@@ -173,6 +176,8 @@ PetscErrorCode SanetLayerSetFromOptions(SanetLayer, PetscBool first);
 /* Output shape for an input of m x n x c (no computation), for plans and checks. */
 PetscErrorCode SanetLayerGetOutputShape(SanetLayer, PetscInt m, PetscInt n, PetscInt c, PetscInt *mo, PetscInt *no, PetscInt *co);
 PetscErrorCode SanetLayerApply(SanetLayer, const SanetMaps *in, SanetMaps *out);
+/* Peak bytes per rank of this layer on P ranks for Nglobal inputs of m x n x c. */
+PetscErrorCode SanetLayerEstimateMemory(SanetLayer, PetscInt Nglobal, PetscInt m, PetscInt n, PetscInt c, PetscMPIInt P, PetscReal *bytes);
 PetscErrorCode SanetLayerView(SanetLayer, PetscViewer);
 PetscErrorCode SanetLayerGetName(SanetLayer, const char **);
 PetscErrorCode SanetLayerDestroy(SanetLayer *);

@@ -61,6 +61,7 @@ int main(int argc, char **argv)
   char          *names[SANET_MAX_LAYERS];
   PetscInt       nlayers = SANET_MAX_LAYERS, K = 0, seed = 0, D;
   PetscBool      set, kset, dry_run = PETSC_FALSE, resume = PETSC_FALSE, reusing;
+  PetscReal      rank_mb = 0, peak = 0;
   uint64_t       digest;
   SanetLayer     layer[SANET_MAX_LAYERS];
   SanetImages    images;
@@ -83,6 +84,7 @@ int main(int argc, char **argv)
   PetscCall(PetscOptionsInt("-clusters", "Number of clusters (default: classes in /labels)", NULL, K, &K, &kset));
   PetscCall(PetscOptionsInt("-seed", "Seed of every random choice", NULL, seed, &seed, NULL));
   PetscCall(PetscOptionsBool("-resume", "Reuse every stage file in -output whose options and input match", NULL, resume, &resume, NULL));
+  PetscCall(PetscOptionsReal("-memory_per_rank_mb", "With -dry_run: memory each rank may use (MB), to say how many ranks the run needs", NULL, rank_mb, &rank_mb, NULL));
   PetscCall(PetscOptionsBool("-dry_run", "Validate input and options, print the plan, compute nothing", NULL, dry_run, &dry_run, NULL));
   PetscCall(PetscOptionsStringArray("-network", "Layers in order (sal*, pool*, bin*, code*)", NULL, names, &nlayers, &set));
   PetscOptionsEnd();
@@ -126,7 +128,12 @@ int main(int argc, char **argv)
       PetscCall(PetscViewerASCIIPushTab(PETSC_VIEWER_STDOUT_WORLD));
       PetscCall(SanetLayerView(layer[l], PETSC_VIEWER_STDOUT_WORLD));
       PetscCall(PetscViewerASCIIPushTab(PETSC_VIEWER_STDOUT_WORLD));
-      PetscCall(PetscViewerASCIIPrintf(PETSC_VIEWER_STDOUT_WORLD, "output %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT " per image\n", mo, no, co));
+      {
+        PetscReal bytes;
+        PetscCall(SanetLayerEstimateMemory(layer[l], images.maps.Nglobal, m, n, c, size, &bytes));
+        peak = PetscMax(peak, bytes);
+        PetscCall(PetscViewerASCIIPrintf(PETSC_VIEWER_STDOUT_WORLD, "output %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT " per image, about %.0f MB per rank on %d rank%s\n", mo, no, co, bytes / 1048576.0, size, size > 1 ? "s" : ""));
+      }
       PetscCall(PetscViewerASCIIPopTab(PETSC_VIEWER_STDOUT_WORLD));
       PetscCall(PetscViewerASCIIPopTab(PETSC_VIEWER_STDOUT_WORLD));
       m = mo;
@@ -136,6 +143,27 @@ int main(int argc, char **argv)
     PetscCall(PetscViewerASCIIPushTab(PETSC_VIEWER_STDOUT_WORLD));
     PetscCall(SanetKMeansView(km, PETSC_VIEWER_STDOUT_WORLD));
     PetscCall(PetscViewerASCIIPopTab(PETSC_VIEWER_STDOUT_WORLD));
+  }
+  PetscCall(PetscPrintf(comm, "estimated peak memory: %.0f MB per rank on %d rank%s\n", peak / 1048576.0, size, size > 1 ? "s" : ""));
+  if (rank_mb > 0) {
+    PetscMPIInt P = 1;
+    PetscReal   bytes = PETSC_MAX_REAL;
+    /* the estimate is not exactly 1/P: find the smallest P that fits */
+    for (; P <= (1 << 20); P *= 2) {
+      PetscReal b, worst = 0;
+      PetscInt  m = images.maps.m, n = images.maps.n, c = images.maps.c, mo, no, co;
+      for (PetscInt l = 0; l < nlayers; l++) {
+        PetscCall(SanetLayerEstimateMemory(layer[l], images.maps.Nglobal, m, n, c, P, &b));
+        PetscCall(SanetLayerGetOutputShape(layer[l], m, n, c, &mo, &no, &co));
+        worst = PetscMax(worst, b);
+        m     = mo;
+        n     = no;
+        c     = co;
+      }
+      bytes = worst;
+      if (bytes <= rank_mb * 1048576.0) break;
+    }
+    PetscCall(PetscPrintf(comm, "with %.0f MB per rank: %d ranks (about %.0f MB each)\n", (double)rank_mb, P, bytes / 1048576.0));
   }
   if (dry_run) {
     PetscCall(PetscPrintf(comm, "dry run: input and options are valid; nothing computed\n"));

@@ -351,6 +351,33 @@ PetscErrorCode SanetLayerApply(SanetLayer l, const SanetMaps *in, SanetMaps *out
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode SanetLayerEstimateMemory(SanetLayer l, PetscInt Nglobal, PetscInt m, PetscInt n, PetscInt c, PetscMPIInt P, PetscReal *bytes)
+{
+  PetscInt  mo, no, co;
+  PetscReal images = PetscCeilReal((PetscReal)Nglobal / P), maps_in, maps_out;
+
+  PetscFunctionBegin;
+  PetscCall(SanetLayerGetOutputShape(l, m, n, c, &mo, &no, &co));
+  maps_in  = images * m * n * c * sizeof(PetscReal);
+  maps_out = images * mo * no * co * sizeof(PetscReal);
+  *bytes   = maps_in + maps_out;
+  if (l->type == SANET_LAYER_SAL) {
+    const PetscReal rows = images * mo * no, dim = (PetscReal)l->patch.dim;
+    PetscReal       kmax = 1, procmax = 0;
+    for (PetscInt p = 0; p < l->nproc; p++) {
+      PetscInt  k;
+      PetscReal b;
+      PetscCall(SanetProcGetNeighborNeeds(l->proc[p], &k, NULL));
+      kmax = PetscMax(kmax, k);
+      PetscCall(SanetProcEstimateMemory(l->proc[p], (PetscInt)rows, &b));
+      procmax = PetscMax(procmax, b);
+    }
+    /* patches (double, then float), the ring's travelling block, neighbour lists */
+    *bytes += rows * (dim * (sizeof(PetscReal) + 2 * sizeof(float)) + kmax * (sizeof(PetscInt) + sizeof(PetscReal))) + procmax;
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SanetLayerView(SanetLayer l, PetscViewer viewer)
 {
   PetscFunctionBegin;

@@ -386,6 +386,21 @@ PetscErrorCode SanetProcView(SanetProc proc, PetscViewer viewer)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode SanetProcEstimateMemory(SanetProc proc, PetscInt nlocal, PetscReal *bytes)
+{
+  const PetscReal n = (PetscReal)nlocal;
+
+  PetscFunctionBegin;
+  if (proc->affinity == SANET_AFFINITY_FULL) *bytes = n * (proc->ncols + 2.0 * proc->candidates + 2.0 * proc->neig + 2) * sizeof(PetscReal);
+  else {
+    const PetscReal nwant = proc->neig + (proc->drop_trivial ? 16 : 0);
+    /* edge lists while symmetrizing (24 B per edge, both directions), the AIJ matrix
+       (12 B per entry), the Krylov basis (SLEPc's default ncv) and kept eigenvectors */
+    *bytes = n * (2.0 * proc->k * (2 * 24 + 12) + (PetscMax(2 * nwant, nwant + 15) + 2 * nwant + 4) * sizeof(PetscReal));
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SanetProcGetStats(SanetProc proc, PetscInt *nnz, PetscInt *ncomp, PetscInt *largest, PetscInt *its, PetscReal *maxres)
 {
   PetscFunctionBegin;
