@@ -241,3 +241,9 @@ typedef struct {
   PetscInt        stream;
 } SanetMiniBatchSpec;
 PetscErrorCode SanetMiniBatch(MPI_Comm, PetscInt nlocal, PetscInt rstart, PetscInt dim, const float X[], const PetscReal sigma[], const PetscReal dinv[], const SanetMiniBatchSpec *, PetscInt neig, PetscReal U[], PetscInt *steps);
+
+/* ---------------------------------------- PCA --------------------------------------- */
+/* Principal components of the rows of X (nlocal x dim on each rank): the mean (dim) and
+   the D leading directions W (dim x D, row-major), with the fraction of the variance they
+   keep. The covariance is summed over ranks and its eigenproblem solved on rank 0. */
+PetscErrorCode SanetPCAFit(MPI_Comm, PetscInt nlocal, PetscInt dim, const PetscReal X[], PetscInt D, PetscReal mean[], PetscReal W[], PetscReal *kept);

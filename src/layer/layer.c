@@ -1,4 +1,5 @@
 #include "sanet.h"
+#include <cblas.h>
 
 const char *const SanetLayerTypes[] = {"sal", "pool", "bin", "code", "SanetLayerType", "SANET_LAYER_", NULL};
 
@@ -21,6 +22,7 @@ struct _p_SanetLayer {
   SanetZeroPatches zero;
   PetscReal        budget_mb;
   PetscReal        norm_power; /* features of a patch scaled by |patch|^norm_power (0: off) */
+  PetscInt         pca;        /* graphs on this many principal components (0: all) */
   PetscInt         nproc;
   SanetProc        proc[SANET_MAX_PROCS];
   char            *procname[SANET_MAX_PROCS];
@@ -79,6 +81,7 @@ PetscErrorCode SanetLayerSetFromOptions(SanetLayer l, PetscBool first)
     PetscCall(PetscOptionsBool("-pad", "Zero padding so that ceil(size/stride) patches are taken per axis", NULL, l->patch.pad, &l->patch.pad, NULL));
     PetscCall(PetscOptionsBool("-center", "Subtract each patch's mean", NULL, l->patch.center, &l->patch.center, NULL));
     PetscCall(PetscOptionsEnum("-zero_patches", "Patches that are all zero (flat after centring): keep in the graphs or drop (features 0)", NULL, SanetZeroPatchModes, (PetscEnum)l->zero, (PetscEnum *)&l->zero, NULL));
+    PetscCall(PetscOptionsInt("-pca", "Build the graphs on this many principal components of the patches (0: on the patches themselves)", NULL, l->pca, &l->pca, NULL));
     PetscCall(PetscOptionsReal("-norm_power", "Scale each patch's features by its norm (after centring) to this power; 0 keeps them as the procedures give them", NULL, l->norm_power, &l->norm_power, NULL));
     PetscCall(PetscOptionsReal("-graph_budget_mb", "Most memory one graph may take on a rank (MB)", NULL, l->budget_mb, &l->budget_mb, NULL));
     PetscCall(PetscOptionsStringArray("-procedures", "Names of the spectral procedures (each an options prefix)", NULL, l->procname, &nprocs, &set));
@@ -97,6 +100,7 @@ PetscErrorCode SanetLayerSetFromOptions(SanetLayer l, PetscBool first)
     l->patch.pw = l->patch_hw[1];
     PetscCheck(l->patch.ph >= 1 && l->patch.pw >= 1, l->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%spatch %" PetscInt_FMT "x%" PetscInt_FMT " must be at least 1x1", l->prefix, l->patch.ph, l->patch.pw);
     PetscCheck(l->patch.stride >= 1, l->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sstride %" PetscInt_FMT " must be >= 1", l->prefix, l->patch.stride);
+    PetscCheck(l->pca >= 0, l->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%spca %" PetscInt_FMT " must be >= 0", l->prefix, l->pca);
     PetscCheck(l->norm_power >= 0, l->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%snorm_power %g must be >= 0", l->prefix, (double)l->norm_power);
     PetscCheck(l->budget_mb > 0, l->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sgraph_budget_mb %g must be > 0", l->prefix, (double)l->budget_mb);
     for (PetscInt p = 0; p < l->nproc; p++) {
@@ -149,7 +153,7 @@ static PetscErrorCode LayerApplySAL(SanetLayer l, const SanetMaps *in, SanetMaps
 {
   const PetscInt  ppi = l->patch.mo * l->patch.no, nrows = in->nlocal * ppi, dim = l->patch.dim;
   PetscReal      *X, *d2, *feat, *pscale, eta = 0, zero_tol;
-  PetscInt       *keep, nkeep = 0, Nkeep, kstart, kmax = 1, *nbr, cout, off = 0;
+  PetscInt       *keep, nkeep = 0, Nkeep, kstart, kmax = 1, *nbr, cout, off = 0, gdim = dim;
   PetscBool       need_eta = PETSC_FALSE;
   float          *Xf;
   SanetProcInput  pin;
@@ -186,12 +190,29 @@ static PetscErrorCode LayerApplySAL(SanetLayer l, const SanetMaps *in, SanetMaps
     need_eta = (PetscBool)(need_eta || e);
   }
   PetscCheck(kmax < Nkeep, l->comm, PETSC_ERR_ARG_OUTOFRANGE, "Layer %s: procedures want %" PetscInt_FMT " neighbours but the graph has only %" PetscInt_FMT " vertices", l->name, kmax, Nkeep);
-  PetscCall(PetscMalloc1((size_t)nkeep * dim + 1, &Xf));
+  /* kept rows to the front (keep[i] >= i, so in place) */
   for (PetscInt i = 0; i < nkeep; i++)
-    for (PetscInt d = 0; d < dim; d++) Xf[(size_t)i * dim + d] = (float)X[(size_t)keep[i] * dim + d];
+    if (keep[i] != i) PetscCall(PetscArraycpy(X + (size_t)i * dim, X + (size_t)keep[i] * dim, dim));
+  if (l->pca > 0 && l->pca < dim) {
+    /* the graphs are built on the leading principal components of the patches */
+    PetscReal *mean, *W, *Y, kept;
+    PetscCall(PetscMalloc2(dim, &mean, (size_t)dim * l->pca, &W));
+    PetscCall(PetscMalloc1((size_t)nkeep * l->pca + 1, &Y));
+    PetscCall(SanetPCAFit(l->comm, nkeep, dim, X, l->pca, mean, W, &kept));
+    for (PetscInt i = 0; i < nkeep; i++)
+      for (PetscInt d = 0; d < dim; d++) X[(size_t)i * dim + d] -= mean[d];
+    if (nkeep > 0) cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nkeep, (int)l->pca, (int)dim, 1.0, X, (int)dim, W, (int)l->pca, 0.0, Y, (int)l->pca);
+    PetscCall(PetscPrintf(l->comm, "%s: PCA from %" PetscInt_FMT " to %" PetscInt_FMT " dimensions keeps %.1f%% of the variance\n", l->name, dim, l->pca, 100 * (double)kept));
+    PetscCall(PetscFree(X));
+    X    = Y;
+    gdim = l->pca;
+    PetscCall(PetscFree2(mean, W));
+  }
+  PetscCall(PetscMalloc1((size_t)nkeep * gdim + 1, &Xf));
+  for (size_t a = 0; a < (size_t)nkeep * gdim; a++) Xf[a] = (float)X[a];
   PetscCall(PetscFree(X));
   PetscCall(PetscMalloc2((size_t)nkeep * kmax + 1, &nbr, (size_t)nkeep * kmax + 1, &d2));
-  PetscCall(SanetKNNExact(l->comm, nkeep, dim, Xf, kmax, nbr, d2));
+  PetscCall(SanetKNNExact(l->comm, nkeep, gdim, Xf, kmax, nbr, d2));
   PetscCall(PetscTime(&t1));
   PetscCall(PetscPrintf(l->comm, "%s: %" PetscInt_FMT " patches of %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT " (%" PetscInt_FMT " in graphs), %" PetscInt_FMT "-NN in %.1f s\n", l->name, in->Nglobal * ppi, l->patch.ph, l->patch.pw, in->c, Nkeep, kmax, t1 - t0));
   if (need_eta) {
@@ -222,7 +243,7 @@ static PetscErrorCode LayerApplySAL(SanetLayer l, const SanetMaps *in, SanetMaps
   pin.eta       = eta;
   pin.budget_mb = l->budget_mb;
   pin.X         = Xf;
-  pin.dim       = dim;
+  pin.dim       = gdim;
   for (PetscInt p = 0; p < l->nproc; p++) {
     PetscInt  neig, nnz, ncomp, largest, its;
     PetscReal maxres;
@@ -383,7 +404,7 @@ PetscErrorCode SanetLayerView(SanetLayer l, PetscViewer viewer)
   PetscFunctionBegin;
   switch (l->type) {
   case SANET_LAYER_SAL:
-    PetscCall(PetscViewerASCIIPrintf(viewer, "%s: spectral analysis, %" PetscInt_FMT "x%" PetscInt_FMT " patches, stride %" PetscInt_FMT ", padding %s, centring %s, zero patches %s, %" PetscInt_FMT " procedures%s\n", l->name, l->patch.ph, l->patch.pw, l->patch.stride, l->patch.pad ? "on" : "off", l->patch.center ? "on" : "off", SanetZeroPatchModes[l->zero], l->nproc, l->norm_power > 0 ? ", features scaled by patch norm" : ""));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "%s: spectral analysis, %" PetscInt_FMT "x%" PetscInt_FMT " patches, stride %" PetscInt_FMT ", padding %s, centring %s, zero patches %s, %" PetscInt_FMT " procedures%s%s\n", l->name, l->patch.ph, l->patch.pw, l->patch.stride, l->patch.pad ? "on" : "off", l->patch.center ? "on" : "off", SanetZeroPatchModes[l->zero], l->nproc, l->norm_power > 0 ? ", features scaled by patch norm" : "", l->pca > 0 ? ", graphs on principal components" : ""));
     PetscCall(PetscViewerASCIIPushTab(viewer));
     for (PetscInt p = 0; p < l->nproc; p++) PetscCall(SanetProcView(l->proc[p], viewer));
     PetscCall(PetscViewerASCIIPopTab(viewer));
