@@ -393,8 +393,11 @@ PetscErrorCode SanetLayerEstimateMemory(SanetLayer l, PetscInt Nglobal, PetscInt
       PetscCall(SanetProcEstimateMemory(l->proc[p], (PetscInt)rows, &b));
       procmax = PetscMax(procmax, b);
     }
-    /* patches (double, then float), the ring's travelling block, neighbour lists */
-    *bytes += rows * (dim * (sizeof(PetscReal) + 2 * sizeof(float)) + kmax * (sizeof(PetscInt) + sizeof(PetscReal))) + procmax;
+    /* patches (double, then float on the graph's dimensions), the ring's travelling
+       block, neighbour lists; with PCA the covariance and the projected rows */
+    PetscReal gdim = l->pca > 0 && l->pca < dim ? l->pca : dim;
+    *bytes += rows * (dim * sizeof(PetscReal) + gdim * 2 * sizeof(float) + kmax * (sizeof(PetscInt) + sizeof(PetscReal))) + procmax;
+    if (gdim < dim) *bytes += dim * dim * sizeof(PetscReal) + rows * gdim * sizeof(PetscReal);
   }
   PetscFunctionReturn(0);
 }

@@ -18,11 +18,15 @@ PetscErrorCode SanetPCAFit(MPI_Comm comm, PetscInt nlocal, PetscInt dim, const P
     for (PetscInt d = 0; d < dim; d++) mean[d] += X[(size_t)i * dim + d];
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, mean, (PetscMPIInt)dim, MPIU_REAL, MPI_SUM, comm));
   for (PetscInt d = 0; d < dim; d++) mean[d] /= Nglobal;
-  PetscCall(PetscMalloc1((size_t)nlocal * dim + 1, &Xc));
-  for (PetscInt i = 0; i < nlocal; i++)
-    for (PetscInt d = 0; d < dim; d++) Xc[(size_t)i * dim + d] = X[(size_t)i * dim + d] - mean[d];
+  /* centred rows in blocks, so the data is never copied whole */
+  PetscCall(PetscMalloc1((size_t)PetscMin(nlocal, 1024) * dim + 1, &Xc));
   PetscCall(PetscCalloc1((size_t)dim * dim, &C));
-  if (nlocal > 0) cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)dim, (int)nlocal, 1.0, Xc, (int)dim, 0.0, C, (int)dim);
+  for (PetscInt i0 = 0; i0 < nlocal; i0 += 1024) {
+    PetscInt nb = PetscMin(1024, nlocal - i0);
+    for (PetscInt i = 0; i < nb; i++)
+      for (PetscInt d = 0; d < dim; d++) Xc[(size_t)i * dim + d] = X[(size_t)(i0 + i) * dim + d] - mean[d];
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)dim, (int)nb, 1.0, Xc, (int)dim, 1.0, C, (int)dim);
+  }
   PetscCall(PetscFree(Xc));
   /* the sum lands on rank 0 only: the eigenproblem is solved there */
   PetscCallMPI(MPI_Reduce(rank ? C : MPI_IN_PLACE, C, (PetscMPIInt)(dim * dim), MPIU_REAL, MPI_SUM, 0, comm));
