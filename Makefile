@@ -72,7 +72,9 @@ data: deps
 
 study: deps
 	$(MAKE) $(BUILD)/sanet
-	./bench/study.sh
+	./bench/study.sh data/mnist-2000.h5 3 bench/variants.txt
+	[ -f data/digits.h5 ] || /usr/bin/python3 tools/digits-to-h5.py data/digits.h5
+	./bench/study.sh data/digits.h5 3 bench/variants-digits.txt
 
 bench: deps
 	$(MAKE) $(BUILD)/sanet $(BENCH_BIN)
