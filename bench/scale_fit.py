@@ -64,7 +64,7 @@ print("scale: kNN phase alone fits %.1f MB + %.1f MB/P (%.0f bytes per row); who
     ak, bk, bk * 1e6 / rows, a, b, beta_e))
 r1 = None
 for l in lines:
-    if " knn " in l and "ranks=1 " in l and l.startswith("bench-data: knn"):
+    if r1 is None and l.startswith("bench-data: knn ranks=1 "):  # the main run, not the probe
         r1 = float(kv(l)["gflops"])
 t_eig1 = eig.get(1, (None,))[0]
 print("cifar: formula mem_per_rank(P) = max(a_knn + N*(beta_knn + 16*(363-%d))/P, a + N*beta/P) = max(%.0f MB + 15.4e6 * %.0f B / P, %.0f MB + 15.4e6 * %.0f B / P)" % (
