@@ -180,6 +180,8 @@ PetscErrorCode SanetLayerApply(SanetLayer, const SanetMaps *in, SanetMaps *out);
 PetscErrorCode SanetLayerEstimateMemory(SanetLayer, PetscInt Nglobal, PetscInt m, PetscInt n, PetscInt c, PetscMPIInt P, PetscReal *bytes);
 PetscErrorCode SanetLayerView(SanetLayer, PetscViewer);
 PetscErrorCode SanetLayerGetName(SanetLayer, const char **);
+/* What the last Apply did, a line per procedure (sizes, iterations, residuals, time). */
+PetscErrorCode SanetLayerGetSummary(SanetLayer, const char **);
 PetscErrorCode SanetLayerDestroy(SanetLayer *);
 
 /* Writes DIR/result.h5 collectively: /labels [N] int32, /features [N,D] float64, the
@@ -200,9 +202,10 @@ PetscErrorCode SanetH5WriteStringAttribute(hid_t obj, const char name[], const c
 PetscErrorCode SanetImagesDigest(MPI_Comm, const SanetImages *, uint64_t *);
 /* Digest of a stage: the upstream digest, the seed and every option under prefix. */
 PetscErrorCode SanetOptionsDigest(MPI_Comm, uint64_t upstream, const char prefix[], PetscInt seed, uint64_t *, char **options);
-/* Stage file: /maps [N,m,n,c], /eigval, /group, attributes stage, digest, options. Written
+/* Stage file: /maps [N,m,n,c], /eigval, /group, attributes stage, digest, options and
+   procedures (what each did: sizes, iterations, residuals). Written
    under a temporary name and renamed when complete. */
-PetscErrorCode SanetCheckpointWrite(MPI_Comm, const char path[], const char stage[], uint64_t digest, const char options[], const SanetMaps *);
+PetscErrorCode SanetCheckpointWrite(MPI_Comm, const char path[], const char stage[], uint64_t digest, const char options[], const char procedures[], const SanetMaps *);
 /* Loads a stage file if it is complete and its digest matches; otherwise says why on
    stdout and returns *loaded = false. */
 PetscErrorCode SanetCheckpointLoad(MPI_Comm, const char path[], uint64_t digest, PetscInt Nglobal, SanetMaps *, PetscBool *loaded);

@@ -22,6 +22,7 @@ static PetscErrorCode CheckBLASKernel(MPI_Comm comm)
   const char *core = openblas_get_corename();
 
   PetscFunctionBegin;
+  PetscCall(PetscInfo(NULL, "OpenBLAS kernel: %s\n", core ? core : "unknown"));
   __builtin_cpu_init();
   if (core && (!strcmp(core, "Prescott") || !strcmp(core, "Core2") || !strcmp(core, "Nehalem")) && (__builtin_cpu_supports("avx2") || __builtin_cpu_supports("avx512f")))
     PetscCall(PetscPrintf(comm, "warning: OpenBLAS runs its generic '%s' kernel on a CPU with %s; set OPENBLAS_CORETYPE=%s for several times faster GEMM\n", core, __builtin_cpu_supports("avx512f") ? "AVX-512" : "AVX2", __builtin_cpu_supports("avx512f") ? "SkylakeX" : "Haswell"));
@@ -121,7 +122,7 @@ int main(int argc, char **argv)
 
   {
     PetscInt m = images.maps.m, n = images.maps.n, c = images.maps.c;
-    PetscCall(PetscPrintf(comm, "sanet: %" PetscInt_FMT " images of %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT " from %s on %d rank%s, %" PetscInt_FMT " clusters, seed %" PetscInt_FMT "\n", images.maps.Nglobal, m, n, c, input, size, size > 1 ? "s" : "", K, seed));
+    PetscCall(PetscPrintf(comm, "sanet: %" PetscInt_FMT " images of %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT " from %s on %d rank%s, %" PetscInt_FMT " clusters, seed %" PetscInt_FMT ", OpenBLAS %s kernel\n", images.maps.Nglobal, m, n, c, input, size, size > 1 ? "s" : "", K, seed, openblas_get_corename()));
     for (PetscInt l = 0; l < nlayers; l++) {
       PetscInt mo, no, co;
       PetscCall(SanetLayerGetOutputShape(layer[l], m, n, c, &mo, &no, &co));
@@ -193,7 +194,11 @@ int main(int argc, char **argv)
         PetscCall(SanetLayerApply(layer[l], &maps, &next));
         PetscCall(PetscTime(&t1));
         PetscCall(PetscLogStagePop());
-        PetscCall(SanetCheckpointWrite(comm, stagefile, name, digest, options, &next));
+        {
+          const char *summary;
+          PetscCall(SanetLayerGetSummary(layer[l], &summary));
+          PetscCall(SanetCheckpointWrite(comm, stagefile, name, digest, options, summary, &next));
+        }
         PetscCall(PetscPrintf(comm, "%s done: %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT " per image, %.1f s, wrote %s\n", name, next.m, next.n, next.c, t1 - t0, stagefile));
       }
       PetscCall(PetscFree(options));

@@ -138,8 +138,29 @@ static PetscErrorCode KNNRingPost(MPI_Comm comm, MPI_Datatype rowtype, const flo
   PetscFunctionReturn(0);
 }
 
+/* Rank 0 says how far the search is on long runs (a line every 30 s at most). */
+typedef struct {
+  PetscMPIInt    rank, nsteps, step;
+  PetscLogDouble start, last;
+} KNNProgress;
+
+static PetscErrorCode KNNProgressReport(KNNProgress *p, PetscReal fraction_of_step)
+{
+  PetscLogDouble now;
+  PetscReal      f;
+
+  PetscFunctionBegin;
+  if (p->rank) PetscFunctionReturn(0);
+  PetscCall(PetscTime(&now));
+  if (now - p->last < 30) PetscFunctionReturn(0);
+  p->last = now;
+  f       = (p->step + fraction_of_step) / p->nsteps;
+  if (f > 0) PetscCall(PetscPrintf(PETSC_COMM_SELF, "  kNN: %.0f%% after %.0f s, about %.0f s left\n", 100 * (double)f, now - p->start, (now - p->start) * (1 - f) / f));
+  PetscFunctionReturn(0);
+}
+
 /* Pass 1 on one reference block: tiles of queries x references through sgemm. */
-static PetscErrorCode KNNBlockSelect(PetscInt nlocal, PetscInt dim, const float *X, const float *qnrm, PetscInt nref, const float *R, float *rnrm, PetscInt rglobal0, PetscBool own, PetscInt tileq, PetscInt tiler, float *C, PetscInt k, float *hkey, PetscInt *hidx)
+static PetscErrorCode KNNBlockSelect(PetscInt nlocal, PetscInt dim, const float *X, const float *qnrm, PetscInt nref, const float *R, float *rnrm, PetscInt rglobal0, PetscBool own, PetscInt tileq, PetscInt tiler, float *C, PetscInt k, float *hkey, PetscInt *hidx, KNNProgress *progress)
 {
   const float snap = (float)(dim + 2) * FLT_EPSILON; /* bound on |float key| of an exact duplicate, relative to |q|^2+|r|^2 */
 
@@ -158,6 +179,7 @@ static PetscErrorCode KNNBlockSelect(PetscInt nlocal, PetscInt dim, const float 
       }
       KNNScanTile(nq, nr, C, qnrm + q0, rnrm + r0, snap, rglobal0 + r0, k, hkey + (size_t)q0 * k, hidx + (size_t)q0 * k);
     }
+    PetscCall(KNNProgressReport(progress, (PetscReal)(r0 + nr) / nref));
   }
   PetscFunctionReturn(0);
 }
@@ -209,6 +231,7 @@ static PetscErrorCode KNNSortRows(PetscInt nlocal, PetscInt k, PetscInt *nbr, Pe
 PetscErrorCode SanetKNNExact(MPI_Comm comm, PetscInt nlocal, PetscInt dim, const float *X, PetscInt k, PetscInt *nbr, PetscReal *d2)
 {
   PetscMPIInt  size, rank, prev, next;
+  KNNProgress  progress;
   PetscInt    *counts, *starts, Nglobal, nmax = 0, tileq = KNN_TILE_QUERIES, tiler = KNN_TILE_REFS, extra = 8, kc;
   PetscInt     chk[3], gchk[3];
   float       *Xc, *qnrm, *rnrm, *buf[2], *C, *hkey;
@@ -272,13 +295,18 @@ PetscErrorCode SanetKNNExact(MPI_Comm comm, PetscInt nlocal, PetscInt dim, const
 
   /* Two trips of the blocks around the ring: select, then recompute exactly. At step s we
      hold the block of rank (rank - s) mod size and fetch the next one while computing. */
+  progress.rank   = rank;
+  progress.nsteps = size;
+  PetscCall(PetscTime(&progress.start));
+  progress.last = progress.start;
   for (PetscInt pass = 0; pass < 2; pass++) {
     const float *cur   = pass == 0 ? Xc : X;
     PetscInt     which = 0;
     for (PetscMPIInt s = 0; s < size; s++) {
       PetscMPIInt src = (rank - s + size) % size, nsrc = (rank - s - 1 + 2 * size) % size;
       if (s < size - 1) PetscCall(KNNRingPost(comm, rowtype, cur, counts[src], buf[which], counts[nsrc], prev, next, req));
-      if (pass == 0) PetscCall(KNNBlockSelect(nlocal, dim, Xc, qnrm, counts[src], cur, rnrm, starts[src], (PetscBool)(s == 0), tileq, tiler, C, kc, hkey, hidx));
+      progress.step = s;
+      if (pass == 0) PetscCall(KNNBlockSelect(nlocal, dim, Xc, qnrm, counts[src], cur, rnrm, starts[src], (PetscBool)(s == 0), tileq, tiler, C, kc, hkey, hidx, &progress));
       else PetscCall(KNNBlockExact(nlocal, dim, X, counts[src], cur, starts[src], kc, hidx, hd2));
       if (s < size - 1) {
         PetscCallMPI(MPI_Waitall(2, req, MPI_STATUSES_IGNORE));

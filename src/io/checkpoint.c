@@ -79,7 +79,7 @@ PetscErrorCode SanetOptionsDigest(MPI_Comm comm, uint64_t upstream, const char p
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SanetCheckpointWrite(MPI_Comm comm, const char path[], const char stage[], uint64_t digest, const char options[], const SanetMaps *maps)
+PetscErrorCode SanetCheckpointWrite(MPI_Comm comm, const char path[], const char stage[], uint64_t digest, const char options[], const char procedures[], const SanetMaps *maps)
 {
   char        tmp[PETSC_MAX_PATH_LEN], hex[32];
   hid_t       fapl, file, root;
@@ -106,6 +106,7 @@ PetscErrorCode SanetCheckpointWrite(MPI_Comm comm, const char path[], const char
   PetscCall(SanetH5WriteStringAttribute(root, "digest", hex));
   PetscCall(SanetH5WriteStringAttribute(root, "options", options[0] ? options : "(defaults)"));
   PetscCall(SanetH5WriteAttribute(root, "images", H5T_NATIVE_INT64, &N));
+  if (procedures && procedures[0]) PetscCall(SanetH5WriteStringAttribute(root, "procedures", procedures));
   PetscCallHDF5(H5Gclose(root));
   PetscCallHDF5(H5Fclose(file));
   PetscCallMPI(MPI_Barrier(comm));

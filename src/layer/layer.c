@@ -23,6 +23,7 @@ struct _p_SanetLayer {
   PetscReal        budget_mb;
   PetscReal        norm_power; /* features of a patch scaled by |patch|^norm_power (0: off) */
   PetscInt         pca;        /* graphs on this many principal components (0: all) */
+  char             summary[8192]; /* one line per procedure of the last Apply */
   PetscInt         nproc;
   SanetProc        proc[SANET_MAX_PROCS];
   char            *procname[SANET_MAX_PROCS];
@@ -157,7 +158,7 @@ static PetscErrorCode LayerApplySAL(SanetLayer l, const SanetMaps *in, SanetMaps
   PetscBool       need_eta = PETSC_FALSE;
   float          *Xf;
   SanetProcInput  pin;
-  PetscLogDouble  t0, t1;
+  PetscLogDouble  t0, t1, tlayer;
 
   PetscFunctionBegin;
   PetscCall(PetscTime(&t0));
@@ -242,6 +243,8 @@ static PetscErrorCode LayerApplySAL(SanetLayer l, const SanetMaps *in, SanetMaps
   pin.d2        = d2;
   pin.eta       = eta;
   pin.budget_mb = l->budget_mb;
+  l->summary[0] = 0;
+  PetscCall(PetscTime(&tlayer));
   pin.X         = Xf;
   pin.dim       = gdim;
   for (PetscInt p = 0; p < l->nproc; p++) {
@@ -257,7 +260,20 @@ static PetscErrorCode LayerApplySAL(SanetLayer l, const SanetMaps *in, SanetMaps
     PetscCall(PetscFree(feat));
     PetscCall(SanetProcGetStats(l->proc[p], &nnz, &ncomp, &largest, &its, &maxres));
     PetscCall(PetscTime(&t1));
-    PetscCall(PetscPrintf(l->comm, "%s %s: %" PetscInt_FMT " vertices, %" PetscInt_FMT " nonzeros, %" PetscInt_FMT " component%s (largest %" PetscInt_FMT "), %" PetscInt_FMT " eigenvectors in %" PetscInt_FMT " iterations, max residual %.2e, eigenvalues %.4g..%.4g, %.1f s\n", l->name, l->procname[p], Nkeep, nnz, ncomp, ncomp > 1 ? "s" : "", largest, neig, its, (double)maxres, (double)out->eigval[off], (double)out->eigval[off + neig - 1], t1 - t0));
+    {
+      char           line[512];
+      PetscLogDouble mem, maxmem;
+      PetscCall(PetscMemoryGetCurrentUsage(&mem));
+      PetscCallMPI(MPI_Allreduce(&mem, &maxmem, 1, MPI_DOUBLE, MPI_MAX, l->comm));
+      if (nnz) PetscCall(PetscSNPrintf(line, sizeof(line), "%s %s: %" PetscInt_FMT " vertices, %" PetscInt_FMT " nonzeros, %" PetscInt_FMT " component%s (largest %" PetscInt_FMT "), %" PetscInt_FMT " eigenvectors in %" PetscInt_FMT " iterations, max residual %.2e, eigenvalues %.4g..%.4g, %.1f s", l->name, l->procname[p], Nkeep, nnz, ncomp, ncomp > 1 ? "s" : "", largest, neig, its, (double)maxres, (double)out->eigval[off], (double)out->eigval[off + neig - 1], t1 - t0));
+      else PetscCall(PetscSNPrintf(line, sizeof(line), "%s %s: %" PetscInt_FMT " vertices, dense graph never formed, %" PetscInt_FMT " eigenvectors, %" PetscInt_FMT " mini-batch steps, eigenvalues %.4g..%.4g, %.1f s", l->name, l->procname[p], Nkeep, neig, its, (double)out->eigval[off], (double)out->eigval[off + neig - 1], t1 - t0));
+      PetscCall(PetscStrlcat(l->summary, line, sizeof(l->summary)));
+      PetscCall(PetscStrlcat(l->summary, "\n", sizeof(l->summary)));
+      /* time left in the layer, from the procedures done so far */
+      PetscCall(PetscPrintf(l->comm, "%s; %.0f MB per rank at most", line, maxmem / 1048576.0));
+      if (p + 1 < l->nproc) PetscCall(PetscPrintf(l->comm, "; about %.0f s left in %s", (t1 - tlayer) / (p + 1) * (l->nproc - p - 1), l->name));
+      PetscCall(PetscPrintf(l->comm, "\n"));
+    }
     off += neig;
   }
   PetscCall(PetscFree2(nbr, d2));
@@ -422,6 +438,13 @@ PetscErrorCode SanetLayerView(SanetLayer l, PetscViewer viewer)
     PetscCall(PetscViewerASCIIPrintf(viewer, "%s: coding, groups of %" PetscInt_FMT " by ascending eigenvalue (%s order)\n", l->name, l->code_len, SanetCodeOrders[l->code_order]));
     break;
   }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetLayerGetSummary(SanetLayer l, const char **summary)
+{
+  PetscFunctionBegin;
+  *summary = l->summary;
   PetscFunctionReturn(0);
 }
 
