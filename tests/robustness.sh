@@ -17,7 +17,7 @@ with h5py.File('$TMP/in.h5', 'w') as g:
     g['images'] = s['images'][:$n]; g['labels'] = s['labels'][:$n]"
 IN=$TMP/in.h5
 OUT=$TMP/out
-BASE=(-options_file jobs/mnist-small.yaml)
+BASE=(-options_file tests/robustness.yaml)
 fail() { echo "FAIL: $*"; exit 1; }
 # expect_fail WORD -- ARGS...
 expect_fail() {

@@ -1,6 +1,6 @@
 #!/bin/bash
 # valgrind.sh: memcheck of an end-to-end build/sanet run on 1 rank without mpirun
-# (MPI singleton): 40 digits, the mnist-small network with few eigenvectors. Any
+# (MPI singleton): 40 digits, the network of tests/robustness.yaml with few eigenvectors. Any
 # invalid read/write, use of uninitialised values in a branch or bad free fails the
 # test (--error-exitcode); library internals are suppressed by Open MPI's suppression
 # file and tests/valgrind.supp. Leaks are not checked (MPI and PETSc keep
@@ -24,7 +24,7 @@ supp=(--suppressions=tests/valgrind.supp)
 [ -f /usr/share/openmpi/openmpi-valgrind.supp ] && supp+=(--suppressions=/usr/share/openmpi/openmpi-valgrind.supp)
 set +e
 timeout 600 valgrind --error-exitcode=99 --leak-check=no --num-callers=30 --track-origins=no "${supp[@]}" \
-  "$BUILD/sanet" -input "$TMP/in.h5" -output "$TMP/out" -options_file jobs/mnist-small.yaml \
+  "$BUILD/sanet" -input "$TMP/in.h5" -output "$TMP/out" -options_file tests/robustness.yaml \
   -sal1_knn9_neig 6 -sal1_knn17_neig 6 -sal2_knn9_neig 3 -sal2_knn17_neig 3 -kmeans_restarts 2 -clusters 5 >"$TMP/log" 2>&1
 rc=$?
 set -e
