@@ -1,5 +1,6 @@
 #!/bin/bash
-# Checkpoints and -resume on the first 500 digits of data/mnist-2000.h5:
+# Checkpoints and -resume on the first 500 digits of data/mnist-2000.h5 with the fixed
+# network of tests/robustness.yaml (two spectral layers, whatever jobs/ holds):
 #   kill -9 a 2-rank run during layer 2, resume at 2 ranks (labels identical to an
 #   uninterrupted run, layer-1 file byte-identical) and at 3 ranks (ARI >= 0.99);
 #   a changed layer-2 option reuses layer 1 and recomputes the rest; truncated and
@@ -18,7 +19,7 @@ with h5py.File(sys.argv[1], 'w') as g:
 PYEOF
 sanet() { # np outdir [args]
   local np=$1 out=$2; shift 2
-  timeout 300 ./tools/mpirun.sh "$np" "$BUILD/sanet" -input "$TMP/m500.h5" -output "$out" -options_file jobs/mnist-small.yaml -seed 3 "$@"
+  timeout 300 ./tools/mpirun.sh "$np" "$BUILD/sanet" -input "$TMP/m500.h5" -output "$out" -options_file tests/robustness.yaml -seed 3 "$@"
 }
 labels_equal() { "$PY" -c "import h5py,sys,numpy as np; a=h5py.File(sys.argv[1])['labels'][:]; b=h5py.File(sys.argv[2])['labels'][:]; sys.exit(0 if np.array_equal(a,b) else 1)" "$1" "$2"; }
 ari() { "$PY" -c "import h5py,sys; from sklearn.metrics import adjusted_rand_score as f; print(f(h5py.File(sys.argv[1])['labels'][:], h5py.File(sys.argv[2])['labels'][:]))" "$1" "$2"; }
@@ -27,7 +28,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 sanet 2 "$TMP/full" > "$TMP/full.log" 2>&1 || fail "uninterrupted run: $(tail -5 "$TMP/full.log")"
 
 # Kill the whole job once layer 2 has started (its kNN line is printed).
-setsid ./tools/mpirun.sh 2 "$BUILD/sanet" -input "$TMP/m500.h5" -output "$TMP/killed" -options_file jobs/mnist-small.yaml -seed 3 > "$TMP/killed.log" 2>&1 &
+setsid ./tools/mpirun.sh 2 "$BUILD/sanet" -input "$TMP/m500.h5" -output "$TMP/killed" -options_file tests/robustness.yaml -seed 3 > "$TMP/killed.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do grep -q '^sal2: ' "$TMP/killed.log" && break; sleep 0.1; done
 grep -q '^sal2: ' "$TMP/killed.log" || fail "layer 2 never started: $(tail -5 "$TMP/killed.log")"
