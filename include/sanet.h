@@ -195,6 +195,10 @@ PetscErrorCode SanetWriteResult(MPI_Comm, const char path[], PetscInt Nglobal, P
 PetscErrorCode SanetH5WriteRows(hid_t file, const char name[], hid_t memtype, hid_t filetype, int ndims, const hsize_t dims[], PetscInt rowstart, PetscInt nrows, const void *buf);
 PetscErrorCode SanetH5ReadRows(hid_t file, const char name[], hid_t memtype, int ndims, const hsize_t dims[], PetscInt rowstart, PetscInt nrows, void *buf);
 PetscErrorCode SanetH5WriteAttribute(hid_t obj, const char name[], hid_t type, const void *value);
+/* A file that is complete or absent: created as PATH.tmp for parallel I/O, renamed to
+   PATH once closed. */
+PetscErrorCode SanetH5CreateAtomic(MPI_Comm, const char path[], hid_t *file);
+PetscErrorCode SanetH5CloseAtomic(MPI_Comm, const char path[], hid_t file);
 PetscErrorCode SanetH5WriteStringAttribute(hid_t obj, const char name[], const char value[]);
 
 /* ---------------------------------- checkpoints ------------------------------------- */

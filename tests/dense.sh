@@ -9,12 +9,7 @@ cd "${ROOT:-$(dirname "$0")/..}"
 BUILD=${BUILD:-build}
 TMP=${TMP:-$(mktemp -d)}
 PY=/usr/bin/python3
-"$PY" - "$TMP/m300.h5" <<'PYEOF'
-import sys, h5py
-src = h5py.File('data/mnist-2000.h5', 'r')
-with h5py.File(sys.argv[1], 'w') as g:
-    g['images'] = src['images'][:300]; g['labels'] = src['labels'][:300]
-PYEOF
+"$PY" tests/subset.py data/mnist-2000.h5 "$TMP/m300.h5" 300
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
 /usr/bin/time -v "$BUILD/sanet" -input "$TMP/m300.h5" -output "$TMP/out" -network sal1,pool,bin,code \
   -sal1_patch 11 -sal1_stride 5 -sal1_graph_budget_mb 64 -sal1_procedures knn,ny,mb \

@@ -14,12 +14,7 @@ TMP=${TMP:-$(mktemp -d)}
 PY=/usr/bin/python3
 ACC_FLOOR=0.40
 N=500
-"$PY" - "$TMP/m500.h5" "$N" <<'PYEOF'
-import sys, h5py
-src = h5py.File('data/mnist-2000.h5', 'r'); n = int(sys.argv[2])
-with h5py.File(sys.argv[1], 'w') as g:
-    g['images'] = src['images'][:n]; g['labels'] = src['labels'][:n]
-PYEOF
+"$PY" tests/subset.py data/mnist-2000.h5 "$TMP/m500.h5" "$N"
 run() { # out np [extra args]
   local out=$1 np=$2; shift 2
   local t0=$(date +%s)

@@ -11,12 +11,7 @@ cd "${ROOT:-$(dirname "$0")/..}"
 BUILD=${BUILD:-build}
 TMP=${TMP:-$(mktemp -d)}
 PY=/usr/bin/python3
-"$PY" - "$TMP/m500.h5" <<'PYEOF'
-import sys, h5py
-src = h5py.File('data/mnist-2000.h5', 'r')
-with h5py.File(sys.argv[1], 'w') as g:
-    g['images'] = src['images'][:500]; g['labels'] = src['labels'][:500]
-PYEOF
+"$PY" tests/subset.py data/mnist-2000.h5 "$TMP/m500.h5" 500
 sanet() { # np outdir [args]
   local np=$1 out=$2; shift 2
   timeout 300 ./tools/mpirun.sh "$np" "$BUILD/sanet" -input "$TMP/m500.h5" -output "$out" -options_file tests/robustness.yaml -seed 3 "$@"

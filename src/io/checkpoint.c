@@ -81,21 +81,16 @@ PetscErrorCode SanetOptionsDigest(MPI_Comm comm, uint64_t upstream, const char p
 
 PetscErrorCode SanetCheckpointWrite(MPI_Comm comm, const char path[], const char stage[], uint64_t digest, const char options[], const char procedures[], const SanetMaps *maps)
 {
-  char        tmp[PETSC_MAX_PATH_LEN], hex[32];
-  hid_t       fapl, file, root;
+  char        hex[32];
+  hid_t       file, root;
   PetscMPIInt rank;
   hsize_t     dims[4] = {(hsize_t)maps->Nglobal, (hsize_t)maps->m, (hsize_t)maps->n, (hsize_t)maps->c}, cdim[1] = {(hsize_t)maps->c};
   int64_t     N = maps->Nglobal;
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  PetscCall(PetscSNPrintf(tmp, sizeof(tmp), "%s.tmp", path));
   PetscCall(PetscSNPrintf(hex, sizeof(hex), "%016llx", (unsigned long long)digest));
-  PetscCallHDF5Id(fapl, H5Pcreate(H5P_FILE_ACCESS));
-  PetscCallHDF5(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL));
-  file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-  PetscCheck(file >= 0, comm, PETSC_ERR_FILE_OPEN, "Cannot create checkpoint %s", tmp);
-  PetscCallHDF5(H5Pclose(fapl));
+  PetscCall(SanetH5CreateAtomic(comm, path, &file));
   PetscCall(SanetH5WriteRows(file, "maps", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 4, dims, maps->istart, maps->nlocal, maps->data));
   if (maps->eigval) {
     PetscCall(SanetH5WriteRows(file, "eigval", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, cdim, 0, rank ? 0 : maps->c, maps->eigval));
@@ -108,10 +103,7 @@ PetscErrorCode SanetCheckpointWrite(MPI_Comm comm, const char path[], const char
   PetscCall(SanetH5WriteAttribute(root, "images", H5T_NATIVE_INT64, &N));
   if (procedures && procedures[0]) PetscCall(SanetH5WriteStringAttribute(root, "procedures", procedures));
   PetscCallHDF5(H5Gclose(root));
-  PetscCallHDF5(H5Fclose(file));
-  PetscCallMPI(MPI_Barrier(comm));
-  if (!rank) PetscCheck(rename(tmp, path) == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot rename %s to %s", tmp, path);
-  PetscCallMPI(MPI_Barrier(comm));
+  PetscCall(SanetH5CloseAtomic(comm, path, file));
   PetscFunctionReturn(0);
 }
 

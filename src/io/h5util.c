@@ -72,3 +72,33 @@ PetscErrorCode SanetH5WriteStringAttribute(hid_t obj, const char name[], const c
   PetscCallHDF5(H5Tclose(type));
   PetscFunctionReturn(0);
 }
+
+PetscErrorCode SanetH5CreateAtomic(MPI_Comm comm, const char path[], hid_t *file)
+{
+  char  tmp[PETSC_MAX_PATH_LEN];
+  hid_t fapl;
+
+  PetscFunctionBegin;
+  PetscCall(PetscSNPrintf(tmp, sizeof(tmp), "%s.tmp", path));
+  PetscCallHDF5Id(fapl, H5Pcreate(H5P_FILE_ACCESS));
+  PetscCallHDF5(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL));
+  *file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  PetscCallHDF5(H5Pclose(fapl));
+  PetscCheck(*file >= 0, comm, PETSC_ERR_FILE_OPEN, "Cannot create %s: is the output directory writable?", tmp);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetH5CloseAtomic(MPI_Comm comm, const char path[], hid_t file)
+{
+  char        tmp[PETSC_MAX_PATH_LEN];
+  PetscMPIInt rank;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCall(PetscSNPrintf(tmp, sizeof(tmp), "%s.tmp", path));
+  PetscCallHDF5(H5Fclose(file));
+  PetscCallMPI(MPI_Barrier(comm));
+  if (!rank) PetscCheck(rename(tmp, path) == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot rename %s to %s", tmp, path);
+  PetscCallMPI(MPI_Barrier(comm));
+  PetscFunctionReturn(0);
+}

@@ -2,19 +2,13 @@
 
 PetscErrorCode SanetWriteResult(MPI_Comm comm, const char path[], PetscInt Nglobal, PetscInt nlocal, PetscInt istart, const PetscInt labels[], PetscInt D, const PetscReal features[], const SanetMetrics *metrics)
 {
-  char        tmp[PETSC_MAX_PATH_LEN];
-  hid_t       fapl, file;
+  hid_t       file;
   int        *lab32;
   PetscMPIInt rank;
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  PetscCall(PetscSNPrintf(tmp, sizeof(tmp), "%s.tmp", path));
-  PetscCallHDF5Id(fapl, H5Pcreate(H5P_FILE_ACCESS));
-  PetscCallHDF5(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL));
-  file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-  PetscCheck(file >= 0, comm, PETSC_ERR_FILE_OPEN, "Cannot create %s: is the output directory writable?", tmp);
-  PetscCallHDF5(H5Pclose(fapl));
+  PetscCall(SanetH5CreateAtomic(comm, path, &file));
   PetscCall(PetscMalloc1(nlocal + 1, &lab32));
   for (PetscInt i = 0; i < nlocal; i++) lab32[i] = (int)labels[i];
   {
@@ -47,9 +41,6 @@ PetscErrorCode SanetWriteResult(MPI_Comm comm, const char path[], PetscInt Nglob
     PetscCall(SanetH5WriteAttribute(root, "FS", H5T_NATIVE_DOUBLE, &m.fs));
     PetscCallHDF5(H5Gclose(root));
   }
-  PetscCallHDF5(H5Fclose(file));
-  PetscCallMPI(MPI_Barrier(comm));
-  if (!rank) PetscCheck(rename(tmp, path) == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot rename %s to %s", tmp, path);
-  PetscCallMPI(MPI_Barrier(comm));
+  PetscCall(SanetH5CloseAtomic(comm, path, file));
   PetscFunctionReturn(0);
 }
