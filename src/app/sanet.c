@@ -117,6 +117,8 @@ int main(int argc, char **argv)
   if (!K) K = images.nclasses;
   PetscCheck(K >= 1, comm, PETSC_ERR_USER_INPUT, "%s has no /labels: give the number of clusters with -clusters K", input);
   PetscCheck(K <= images.maps.Nglobal, comm, PETSC_ERR_ARG_OUTOFRANGE, "-clusters %" PetscInt_FMT " is more than the %" PetscInt_FMT " images in %s", K, images.maps.Nglobal, input);
+  /* metrics index a square contingency table by label: refuse absurd labels before any work */
+  PetscCheck(!images.labels || (PetscInt64)PetscMax(images.nclasses, K) * PetscMax(images.nclasses, K) <= PETSC_MAX_INT, comm, PETSC_ERR_ARG_OUTOFRANGE, "%s: /labels go up to %" PetscInt_FMT "; label ids must stay below 46341 for the metrics' contingency table", input, images.nclasses - 1);
   PetscCall(SanetKMeansSetClusters(km, K));
   PetscCall(SanetKMeansSetFromOptions(km));
 
