@@ -372,16 +372,18 @@ PetscErrorCode SanetProcApply(SanetProc proc, const SanetProcInput *in, PetscRea
 
 PetscErrorCode SanetProcView(SanetProc proc, PetscViewer viewer)
 {
-  char graph[128] = "", weight[64] = "", reg[64] = "";
+  char graph[128] = "", weight[64] = "", reg[64] = "", epsbuf[32];
 
   PetscFunctionBegin;
-  if (proc->affinity == SANET_AFFINITY_EPS) PetscCall(PetscSNPrintf(graph, sizeof(graph), "eps %g eta, at most %" PetscInt_FMT " neighbours", (double)proc->eps_scale, proc->k));
+  /* plain snprintf for %g: PETSc's printf appends a '.' to whole numbers ("1.") */
+  snprintf(epsbuf, sizeof(epsbuf), "%g", (double)proc->eps_scale);
+  if (proc->affinity == SANET_AFFINITY_EPS) PetscCall(PetscSNPrintf(graph, sizeof(graph), "eps %s eta, at most %" PetscInt_FMT " neighbours", epsbuf, proc->k));
   else if (proc->affinity == SANET_AFFINITY_FULL && proc->landmarks == SANET_LANDMARKS_SMGA) PetscCall(PetscSNPrintf(graph, sizeof(graph), "never formed; %" PetscInt_FMT " SMGA columns of %" PetscInt_FMT " candidates", proc->ncols, proc->candidates));
   else if (proc->affinity == SANET_AFFINITY_FULL) PetscCall(PetscSNPrintf(graph, sizeof(graph), "never formed; %" PetscInt_FMT " uniform columns", proc->ncols));
   else PetscCall(PetscSNPrintf(graph, sizeof(graph), "k %" PetscInt_FMT, proc->k));
-  if (proc->weight.type == SANET_WEIGHT_GAUSSIAN) PetscCall(PetscSNPrintf(weight, sizeof(weight), " (sigma %g)", (double)proc->weight.sigma));
+  if (proc->weight.type == SANET_WEIGHT_GAUSSIAN) snprintf(weight, sizeof(weight), " (sigma %g)", (double)proc->weight.sigma);
   if (proc->weight.type == SANET_WEIGHT_SELFTUNE) PetscCall(PetscSNPrintf(weight, sizeof(weight), " (neighbour %" PetscInt_FMT ")", proc->weight.selftune));
-  if (proc->regularize > 0) PetscCall(PetscSNPrintf(reg, sizeof(reg), ", degrees + %g x mean", (double)proc->regularize));
+  if (proc->regularize > 0) snprintf(reg, sizeof(reg), ", degrees + %g x mean", (double)proc->regularize);
   PetscCall(PetscViewerASCIIPrintf(viewer, "%s: affinity %s (%s), weights %s%s, Laplacian L_%s, method %s, %" PetscInt_FMT " eigenvectors%s%s%s\n", proc->prefix, SanetAffinities[proc->affinity], graph, SanetWeights[proc->weight.type], weight, SanetLaplacians[proc->laplacian], SanetProcMethods[proc->method], proc->neig, proc->drop_trivial ? ", trivial dropped" : "", proc->row_normalize ? ", rows normalized" : "", reg));
   PetscFunctionReturn(0);
 }
