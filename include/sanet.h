@@ -223,12 +223,18 @@ PetscErrorCode SanetCheckpointLoad(MPI_Comm, const char path[], uint64_t digest,
    form from the l x l matrix H^T H (one-shot orthogonalization, Fowlkes et al.). */
 typedef enum { SANET_LANDMARKS_SMGA, SANET_LANDMARKS_UNIFORM } SanetLandmarks;
 PETSC_EXTERN const char *const SanetLandmarkTypes[];
+/* Solver of the l x l eigenproblem: LAPACK on every rank, or ScaLAPACK over the ranks;
+   auto takes ScaLAPACK from scalapack_min columns on more than one rank. */
+typedef enum { SANET_NYSTROM_EIG_AUTO, SANET_NYSTROM_EIG_LAPACK, SANET_NYSTROM_EIG_SCALAPACK } SanetNystromEig;
+PETSC_EXTERN const char *const SanetNystromEigTypes[];
 typedef struct {
   PetscInt        ncols, candidates;
   SanetLandmarks  select;
   SanetWeightSpec weight;   /* gaussian (sigma) or selftune (sigma_i per row) */
   unsigned long   seed;
   PetscInt        stream;
+  SanetNystromEig eig;
+  PetscInt        scalapack_min;
 } SanetNystromSpec;
 
 /* X: nlocal rows of dim (global rows rstart..); sigma: per-row self-tuning scales or NULL.

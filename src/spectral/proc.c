@@ -18,9 +18,10 @@ struct _p_SanetProc {
   PetscInt        rounds;    /* most Krylov solves (deflating what was found) */
   PetscReal       regularize; /* degrees D + tau I, tau = regularize * mean degree (0: off) */
   /* dense (full) affinities */
-  PetscInt       ncols, candidates, batch, mb_steps;
-  SanetLandmarks landmarks;
-  PetscReal      mb_step, mb_tol;
+  PetscInt        ncols, candidates, batch, mb_steps, scalapack_min;
+  SanetLandmarks  landmarks;
+  SanetNystromEig nystrom_eig;
+  PetscReal       mb_step, mb_tol;
   unsigned long   seed;
   PetscInt        stream;
   /* results of the last Apply, for progress lines and checkpoints */
@@ -44,6 +45,8 @@ PetscErrorCode SanetProcCreate(MPI_Comm comm, SanetProc *proc)
   (*proc)->neig            = 16;
   (*proc)->rounds          = 3;
   (*proc)->candidates      = 59;
+  (*proc)->nystrom_eig     = SANET_NYSTROM_EIG_AUTO;
+  (*proc)->scalapack_min   = 1024;
   (*proc)->mb_steps        = 100;
   (*proc)->mb_step         = 0.5;
   (*proc)->mb_tol          = 1e-3;
@@ -93,6 +96,8 @@ PetscErrorCode SanetProcSetFromOptions(SanetProc proc)
   PetscCall(PetscOptionsInt("-ncols", "Nystrom: landmark columns (at least -neig; default 4 neig)", NULL, proc->ncols, &proc->ncols, NULL));
   PetscCall(PetscOptionsEnum("-landmarks", "Nystrom: landmark selection", NULL, SanetLandmarkTypes, (PetscEnum)proc->landmarks, (PetscEnum *)&proc->landmarks, NULL));
   PetscCall(PetscOptionsInt("-candidates", "Nystrom SMGA: random candidate columns scored per landmark", NULL, proc->candidates, &proc->candidates, NULL));
+  PetscCall(PetscOptionsEnum("-nystrom_eigensolver", "Nystrom: solver of the ncols x ncols landmark eigenproblem (lapack: on every rank; scalapack: distributed over the ranks; auto: scalapack from -nystrom_scalapack_min columns on more than one rank)", NULL, SanetNystromEigTypes, (PetscEnum)proc->nystrom_eig, (PetscEnum *)&proc->nystrom_eig, NULL));
+  PetscCall(PetscOptionsInt("-nystrom_scalapack_min", "Nystrom, eigensolver auto: fewest landmark columns solved by ScaLAPACK (>= 1)", NULL, proc->scalapack_min, &proc->scalapack_min, NULL));
   PetscCall(PetscOptionsInt("-batch", "Mini-batch: columns per step (default sqrt of the vertex count)", NULL, proc->batch, &proc->batch, NULL));
   PetscCall(PetscOptionsInt("-mb_steps", "Mini-batch: most steps", NULL, proc->mb_steps, &proc->mb_steps, NULL));
   PetscCall(PetscOptionsReal("-mb_step", "Mini-batch: initial step size", NULL, proc->mb_step, &proc->mb_step, NULL));
@@ -104,6 +109,7 @@ PetscErrorCode SanetProcSetFromOptions(SanetProc proc)
   PetscCheck(proc->candidates >= 1 && proc->mb_steps >= 0 && proc->mb_step > 0 && proc->batch >= 0, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scandidates %" PetscInt_FMT " and -%smb_step %g must be > 0, -%smb_steps %" PetscInt_FMT " and -%sbatch %" PetscInt_FMT " >= 0", p ? p : "", proc->candidates, p ? p : "", (double)proc->mb_step, p ? p : "", proc->mb_steps, p ? p : "", proc->batch);
   PetscCheck((proc->affinity == SANET_AFFINITY_FULL) == (proc->method != SANET_METHOD_KRYLOV), proc->comm, PETSC_ERR_ARG_INCOMP, "-%saffinity %s needs -%smethod %s", p ? p : "", SanetAffinities[proc->affinity], p ? p : "", proc->affinity == SANET_AFFINITY_FULL ? "nystrom or minibatch (a full graph is never formed)" : "krylov");
   PetscCheck(proc->affinity != SANET_AFFINITY_FULL || proc->weight.type != SANET_WEIGHT_BINARY, proc->comm, PETSC_ERR_ARG_INCOMP, "-%saffinity full needs -%sweight gaussian or selftune", p ? p : "", p ? p : "");
+  PetscCheck(proc->scalapack_min >= 1, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%snystrom_scalapack_min %" PetscInt_FMT " must be >= 1", p ? p : "", proc->scalapack_min);
   PetscCheck(proc->rounds >= 1, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%srounds %" PetscInt_FMT " must be >= 1", p ? p : "", proc->rounds);
   PetscCheck(proc->k >= 1, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sk %" PetscInt_FMT " must be >= 1", p ? p : "", proc->k);
   PetscCheck(proc->neig >= 1, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sneig %" PetscInt_FMT " must be >= 1", p ? p : "", proc->neig);
@@ -303,6 +309,9 @@ static PetscErrorCode ProcSolveDense(SanetProc proc, const SanetProcInput *in, P
   ny.weight     = proc->weight;
   ny.seed       = proc->seed;
   ny.stream     = proc->stream;
+  /* the landmark eigenproblem */
+  ny.eig           = proc->nystrom_eig;
+  ny.scalapack_min = proc->scalapack_min;
   PetscCall(SanetNystrom(proc->comm, in->nlocal, in->rstart, in->dim, in->X, sigma, &ny, proc->neig, U, lambda, dinv));
   proc->its = 0;
   if (proc->method == SANET_METHOD_MINIBATCH) {
