@@ -51,13 +51,37 @@ static PetscReal SubspaceError(PetscInt N, PetscInt neig, const PetscReal *Uex, 
   return 1 - f / neig;
 }
 
+/* ||(I - A A^T) B||_F for orthonormal A and B: the sines of the principal angles between
+   their spans, computed without the cancellation of 1 - cos^2. */
+static PetscErrorCode SinAngles(PetscInt N, PetscInt neig, const PetscReal *A, const PetscReal *B, PetscReal *sines)
+{
+  PetscReal f = 0, *C;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc1(neig * neig, &C));
+  for (PetscInt a = 0; a < neig; a++)
+    for (PetscInt b = 0; b < neig; b++) {
+      C[a * neig + b] = 0;
+      for (PetscInt i = 0; i < N; i++) C[a * neig + b] += A[i * neig + a] * B[i * neig + b];
+    }
+  for (PetscInt i = 0; i < N; i++)
+    for (PetscInt b = 0; b < neig; b++) {
+      PetscReal r = B[i * neig + b];
+      for (PetscInt a = 0; a < neig; a++) r -= A[i * neig + a] * C[a * neig + b];
+      f += r * r;
+    }
+  *sines = PetscSqrtReal(f);
+  PetscCall(PetscFree(C));
+  PetscFunctionReturn(0);
+}
+
 int main(int argc, char **argv)
 {
   PetscInt         N = 1200, dim = 6, ncenters = 5, neig = 5, nlocal = PETSC_DECIDE, rstart, cols[] = {10, 40, 160};
   PetscReal        sigma = 0.5;
   PetscMPIInt      rank, size;
   float           *X, *Xall;
-  PetscReal       *U, *Uall, *Uex, *lambda, *dinv, err[2][3];
+  PetscReal       *U, *Uall, *Uscal, *Uex, *lambda, *lscal, *dinv, err[2][3];
   PetscMPIInt     *counts, *displs;
   SanetNystromSpec spec;
 
@@ -69,7 +93,7 @@ int main(int argc, char **argv)
   if (!rank) rstart = 0;
   PetscCall(PetscMalloc4((size_t)N * dim, &Xall, (size_t)N * neig, &Uall, (size_t)N * neig, &Uex, neig, &lambda));
   PetscCall(PetscMalloc3((size_t)nlocal * neig + 1, &U, nlocal + 1, &dinv, size, &counts));
-  PetscCall(PetscMalloc1(size, &displs));
+  PetscCall(PetscMalloc3(size, &displs, (size_t)N * neig, &Uscal, neig, &lscal));
   for (PetscInt i = 0; i < N; i++) Point(i, dim, ncenters, Xall + i * dim);
   X = Xall + (size_t)rstart * dim;
   PetscCall(ExactEigenvectors(N, dim, Xall, sigma, neig, Uex));
@@ -79,11 +103,13 @@ int main(int argc, char **argv)
     displs[0] = 0;
     for (PetscMPIInt r = 1; r < size; r++) displs[r] = displs[r - 1] + counts[r - 1];
   }
-  spec.candidates   = 32;
-  spec.weight.type  = SANET_WEIGHT_GAUSSIAN;
-  spec.weight.sigma = sigma;
-  spec.seed         = 3;
-  spec.stream       = 0;
+  spec.candidates    = 32;
+  spec.weight.type   = SANET_WEIGHT_GAUSSIAN;
+  spec.weight.sigma  = sigma;
+  spec.seed          = 3;
+  spec.stream        = 0;
+  spec.eig           = SANET_NYSTROM_EIG_LAPACK;
+  spec.scalapack_min = 1024;
   for (PetscInt s = 0; s < 2; s++)
     for (PetscInt c = 0; c < 3; c++) {
       spec.select = s ? SANET_LANDMARKS_UNIFORM : SANET_LANDMARKS_SMGA;
@@ -93,6 +119,22 @@ int main(int argc, char **argv)
       err[s][c] = SubspaceError(N, neig, Uex, Uall);
       PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%s columns %3" PetscInt_FMT ": subspace error %.3e, top eigenvalues %.6f %.6f\n", s ? "uniform" : "smga   ", cols[c], (double)err[s][c], (double)lambda[0], (double)lambda[neig - 1]));
       PetscCheck(PetscAbsReal(lambda[0] - 1) < 1e-6, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "largest eigenvalue %g, want 1", (double)lambda[0]);
+      /* ScaLAPACK forced on this small problem must agree with LAPACK: eigenvalues, span,
+         and so the error against the exact span */
+      {
+        PetscReal dl = 0, sines, escal;
+        spec.eig = SANET_NYSTROM_EIG_SCALAPACK;
+        PetscCall(SanetNystrom(PETSC_COMM_WORLD, nlocal, rstart, dim, X, NULL, &spec, neig, U, lscal, dinv));
+        spec.eig = SANET_NYSTROM_EIG_LAPACK;
+        PetscCallMPI(MPI_Allgatherv(U, counts[rank], MPIU_REAL, Uscal, counts, displs, MPIU_REAL, PETSC_COMM_WORLD));
+        for (PetscInt e = 0; e < neig; e++) dl = PetscMax(dl, PetscAbsReal(lscal[e] - lambda[e]) / PetscAbsReal(lambda[e]));
+        PetscCall(SinAngles(N, neig, Uall, Uscal, &sines));
+        escal = SubspaceError(N, neig, Uex, Uscal);
+        PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  scalapack: eigenvalues %.1e relative from lapack's, subspace sines %.1e, error %.3e\n", (double)dl, (double)sines, (double)escal));
+        PetscCheck(dl < 1e-10, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "ScaLAPACK and LAPACK eigenvalues differ by %g relative", (double)dl);
+        PetscCheck(sines < 1e-8, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "ScaLAPACK and LAPACK spans differ: sines %g", (double)sines);
+        PetscCheck(PetscAbsReal(escal - err[s][c]) < 1e-8, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "ScaLAPACK error %g against the exact span, LAPACK %g", (double)escal, (double)err[s][c]);
+      }
       /* the same computation on one process must give the same span */
       if (size > 1 && c == 2) {
         PetscReal *Userial, *ls, *ds;
@@ -100,6 +142,28 @@ int main(int argc, char **argv)
         PetscCall(SanetNystrom(PETSC_COMM_SELF, N, 0, dim, Xall, NULL, &spec, neig, Userial, ls, ds));
         PetscCheck(SubspaceError(N, neig, Userial, Uall) < 1e-8, PETSC_COMM_SELF, PETSC_ERR_PLIB, "distributed and serial Nystrom spans differ by %g", (double)SubspaceError(N, neig, Userial, Uall));
         PetscCall(PetscFree3(Userial, ls, ds));
+      }
+      /* ScaLAPACK on a sub-communicator: each half of the ranks solves the whole problem */
+      if (size > 1 && c == 2) {
+        MPI_Comm    half;
+        PetscInt    hlocal = PETSC_DECIDE, hstart = 0, Nhalf = N;
+        PetscMPIInt hrank;
+        PetscReal  *Uhalf, *Ulocal, *lh, *dh, sines;
+        PetscCallMPI(MPI_Comm_split(PETSC_COMM_WORLD, rank < size / 2, rank, &half));
+        PetscCallMPI(MPI_Comm_rank(half, &hrank));
+        PetscCall(PetscSplitOwnership(half, &hlocal, &Nhalf));
+        PetscCallMPI(MPI_Exscan(&hlocal, &hstart, 1, MPIU_INT, MPI_SUM, half));
+        if (!hrank) hstart = 0;
+        PetscCall(PetscCalloc4((size_t)N * neig, &Uhalf, (size_t)hlocal * neig + 1, &Ulocal, neig, &lh, hlocal + 1, &dh));
+        spec.eig = SANET_NYSTROM_EIG_SCALAPACK;
+        PetscCall(SanetNystrom(half, hlocal, hstart, dim, Xall + (size_t)hstart * dim, NULL, &spec, neig, Ulocal, lh, dh));
+        spec.eig = SANET_NYSTROM_EIG_LAPACK;
+        PetscCall(PetscArraycpy(Uhalf + (size_t)hstart * neig, Ulocal, hlocal * neig));
+        PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, Uhalf, (PetscMPIInt)(N * neig), MPIU_REAL, MPI_SUM, half));
+        PetscCall(SinAngles(N, neig, Uall, Uhalf, &sines));
+        PetscCheck(sines < 1e-8, PETSC_COMM_SELF, PETSC_ERR_PLIB, "ScaLAPACK on half the ranks and LAPACK on all differ: sines %g", (double)sines);
+        PetscCall(PetscFree4(Uhalf, Ulocal, lh, dh));
+        PetscCallMPI(MPI_Comm_free(&half));
       }
     }
   for (PetscInt s = 0; s < 2; s++) {
@@ -138,7 +202,7 @@ int main(int argc, char **argv)
   }
   PetscCall(PetscFree4(Xall, Uall, Uex, lambda));
   PetscCall(PetscFree3(U, dinv, counts));
-  PetscCall(PetscFree(displs));
+  PetscCall(PetscFree3(displs, Uscal, lscal));
   PetscCall(PetscFinalize());
   return 0;
 }
