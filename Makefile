@@ -31,7 +31,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_SECONDS ?= 60
-HEADERS   := $(wildcard include/*.h)
+HEADERS   := $(wildcard include/*.h src/*/*.h)
 
 .PHONY: all deps check demo data study bench clean install fuzz
 all: $(APP_BIN) $(TEST_BIN)

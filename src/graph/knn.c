@@ -1,7 +1,7 @@
 #include <cblas.h>
 #include <float.h>
 #include <math.h>
-#include "sanet.h"
+#include "knn_impl.h"
 
 /* Exact kNN by blocked single-precision GEMM with the reference blocks travelling around
    a ring of ranks. Pass 1 selects the k best per query with float distance keys; pass 2
@@ -18,7 +18,9 @@
    float key depends only on the two rows, so the result does not depend on the rank
    count or the tiling. Keys within the float error bound of 0 are snapped to exactly 0:
    exact duplicates then tie at 0 and are chosen by index even though the GEMM dot and
-   our norms are summed in different orders. */
+   our norms are summed in different orders.
+
+   The pieces declared in knn_impl.h are shared with the IVF search (knn_ivf.c). */
 
 #define KNN_TILE_QUERIES 256  /* rows of the distance tile (queries) */
 #define KNN_TILE_REFS    4096 /* columns of the distance tile (references): 4 MB tile */
@@ -28,7 +30,7 @@ static PetscLogEvent SANET_KNN_EVENT = 0;
 
 /* Squared norms summed in a fixed order by the same code for queries and references, so
    identical rows get bitwise identical norms. */
-static void KNNRowNorms(PetscInt n, PetscInt dim, const float *X, float *nrm)
+void KNNRowNorms(PetscInt n, PetscInt dim, const float *X, float *nrm)
 {
   for (PetscInt i = 0; i < n; i++) {
     const float *x = X + (size_t)i * dim;
@@ -38,27 +40,100 @@ static void KNNRowNorms(PetscInt n, PetscInt dim, const float *X, float *nrm)
   }
 }
 
-/* Shift that is the same whatever the rank layout: the global mean, whose double sum
-   depends on the reduction order in its last bits, rounded to 12 significant bits. */
-static PetscErrorCode KNNCentre(MPI_Comm comm, PetscInt nlocal, PetscInt Nglobal, PetscInt dim, const float *X, float *Xc)
+PetscErrorCode KNNSetUp(MPI_Comm comm, PetscInt nlocal, PetscInt dim, const float *X, PetscInt k, KNNCommon *c)
 {
-  PetscReal *sum, *gsum;
-  float     *shift;
+  PetscInt chk[3], gchk[3], extra = 8;
 
   PetscFunctionBegin;
-  PetscCall(PetscCalloc3(dim, &sum, dim, &gsum, dim, &shift));
-  for (PetscInt i = 0; i < nlocal; i++)
-    for (PetscInt l = 0; l < dim; l++) sum[l] += X[(size_t)i * dim + l];
-  PetscCall(MPIU_Allreduce(sum, gsum, (PetscMPIInt)dim, MPIU_REAL, MPIU_SUM, comm));
-  for (PetscInt l = 0; l < dim; l++) {
-    int e;
-    (void)frexp(gsum[l] / (PetscReal)Nglobal, &e);
-    shift[l] = (float)ldexp(nearbyint(ldexp(gsum[l] / (PetscReal)Nglobal, 12 - e)), e - 12);
+  PetscCall(PetscMemzero(c, sizeof(*c)));
+  c->comm  = comm;
+  c->tileq = KNN_TILE_QUERIES;
+  c->tiler = KNN_TILE_REFS;
+  PetscCallMPI(MPI_Comm_size(comm, &c->size));
+  PetscCallMPI(MPI_Comm_rank(comm, &c->rank));
+  PetscCheck(nlocal >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "kNN: local row count %" PetscInt_FMT " must be >= 0", nlocal);
+  PetscCheck(dim >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "kNN: dimension %" PetscInt_FMT " must be >= 1", dim);
+  PetscCall(PetscOptionsGetInt(NULL, NULL, "-knn_tile_queries", &c->tileq, NULL));
+  PetscCall(PetscOptionsGetInt(NULL, NULL, "-knn_tile_refs", &c->tiler, NULL));
+  PetscCall(PetscOptionsGetInt(NULL, NULL, "-knn_extra", &extra, NULL));
+  PetscCheck(extra >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-knn_extra must be >= 0, got %" PetscInt_FMT, extra);
+  PetscCheck(c->tileq >= 1 && c->tiler >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "kNN tile sizes must be >= 1, got %" PetscInt_FMT " x %" PetscInt_FMT, c->tileq, c->tiler);
+
+  /* Argument checks come before any allocation, so error returns leak nothing. All ranks
+     must agree on dim, and the data must be finite (a NaN would silently drop out of every
+     comparison); one reduction checks both. */
+  PetscCall(MPIU_Allreduce(&nlocal, &c->Nglobal, 1, MPIU_INT, MPI_SUM, comm));
+  PetscCheck(k >= 1 && k < c->Nglobal, comm, PETSC_ERR_ARG_OUTOFRANGE, "kNN needs 1 <= k < number of rows: k = %" PetscInt_FMT ", rows = %" PetscInt_FMT, k, c->Nglobal);
+  chk[0] = -dim;
+  chk[1] = dim;
+  chk[2] = 0;
+  for (PetscInt i = 0; i < nlocal && !chk[2]; i++) {
+    float nrm;
+    KNNRowNorms(1, dim, X + (size_t)i * dim, &nrm);
+    if (!isfinite(nrm)) chk[2] = 1;
   }
-  for (PetscInt i = 0; i < nlocal; i++)
-    for (PetscInt l = 0; l < dim; l++) Xc[(size_t)i * dim + l] = X[(size_t)i * dim + l] - shift[l];
-  PetscCall(PetscFree3(sum, gsum, shift));
+  PetscCall(MPIU_Allreduce(chk, gchk, 3, MPIU_INT, MPI_MAX, comm));
+  PetscCheck(-gchk[0] == gchk[1], comm, PETSC_ERR_ARG_INCOMP, "kNN: ranks disagree on the dimension (%" PetscInt_FMT " to %" PetscInt_FMT ")", -gchk[0], gchk[1]);
+  PetscCheck(!gchk[2], comm, PETSC_ERR_FP, "kNN: input rows contain Inf/NaN or have squared norms beyond single precision");
+
+  c->nlocal = nlocal;
+  c->dim    = dim;
+  c->k      = k;
+  c->kc     = PetscMin(k + extra, c->Nglobal - 1);
+  PetscCall(PetscMalloc2(c->size, &c->counts, c->size + 1, &c->starts));
+  PetscCallMPI(MPI_Allgather(&nlocal, 1, MPIU_INT, c->counts, 1, MPIU_INT, comm));
+  c->starts[0] = 0;
+  for (PetscMPIInt r = 0; r < c->size; r++) c->starts[r + 1] = c->starts[r] + c->counts[r];
+  PetscCallMPI(MPI_Type_contiguous((PetscMPIInt)dim, MPI_FLOAT, &c->rowtype));
+  PetscCallMPI(MPI_Type_commit(&c->rowtype));
   PetscFunctionReturn(0);
+}
+
+PetscErrorCode KNNTearDown(KNNCommon *c)
+{
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Type_free(&c->rowtype));
+  PetscCall(PetscFree2(c->counts, c->starts));
+  PetscFunctionReturn(0);
+}
+
+/* The global mean, whose double sum depends on the reduction order in its last bits,
+   rounded to 12 significant bits. */
+PetscErrorCode KNNMeanShift(const KNNCommon *c, const float *X, float *shift)
+{
+  PetscReal *sum, *gsum;
+
+  PetscFunctionBegin;
+  PetscCall(PetscCalloc2(c->dim, &sum, c->dim, &gsum));
+  for (PetscInt i = 0; i < c->nlocal; i++)
+    for (PetscInt l = 0; l < c->dim; l++) sum[l] += X[(size_t)i * c->dim + l];
+  PetscCall(MPIU_Allreduce(sum, gsum, (PetscMPIInt)c->dim, MPIU_REAL, MPIU_SUM, c->comm));
+  for (PetscInt l = 0; l < c->dim; l++) {
+    int e;
+    (void)frexp(gsum[l] / (PetscReal)c->Nglobal, &e);
+    shift[l] = (float)ldexp(nearbyint(ldexp(gsum[l] / (PetscReal)c->Nglobal, 12 - e)), e - 12);
+  }
+  PetscCall(PetscFree2(sum, gsum));
+  PetscFunctionReturn(0);
+}
+
+void KNNShiftRows(PetscInt n, PetscInt dim, const float *shift, const float *X, float *Xc)
+{
+  for (PetscInt i = 0; i < n; i++)
+    for (PetscInt l = 0; l < dim; l++) Xc[(size_t)i * dim + l] = X[(size_t)i * dim + l] - shift[l];
+}
+
+void KNNHeapInit(PetscInt n, PetscInt kc, float *hkey, PetscInt *hidx)
+{
+  for (size_t i = 0; i < (size_t)n * kc; i++) {
+    hkey[i] = INFINITY;
+    hidx[i] = PETSC_MAX_INT;
+  }
+}
+
+float KNNSnap(PetscInt dim)
+{
+  return (float)(dim + 2) * FLT_EPSILON;
 }
 
 /* Replaces the top (worst) entry of a max-heap ordered by (key, idx) and sifts down. */
@@ -96,13 +171,14 @@ static inline float KNNKey(float c, float nqi, float rn, float snap)
    AVX-512 and AVX2 (picked at load time): the scan is a quarter of the kNN time and the
    default -O2 build has only SSE. No multiply-add is contracted (-std=c11 implies
    -ffp-contract=off), so the keys are bitwise the same in every clone. */
-__attribute__((target_clones("avx512f", "avx2", "default"))) static void KNNScanTile(PetscInt nq, PetscInt nr, const float *restrict C, const float *restrict qnrm, const float *restrict rnrm, float snap, PetscInt rglobal0, PetscInt k, float *restrict hkey, PetscInt *restrict hidx)
+__attribute__((target_clones("avx512f", "avx2", "default"))) void KNNScanTile(PetscInt nq, PetscInt nr, const float *restrict C, const float *restrict qnrm, const PetscInt *restrict qmap, const float *restrict rnrm, float snap, PetscInt rglobal0, const PetscInt *restrict rglobal, PetscInt k, float *restrict hkey, PetscInt *restrict hidx)
 {
   for (PetscInt i = 0; i < nq; i++) {
+    const PetscInt        qi  = qmap ? qmap[i] : i;
     const float *restrict c   = C + (size_t)i * nr;
-    float *restrict       key = hkey + (size_t)i * k;
-    PetscInt *restrict    idx = hidx + (size_t)i * k;
-    const float           nqi = qnrm[i];
+    float *restrict       key = hkey + (size_t)qi * k;
+    PetscInt *restrict    idx = hidx + (size_t)qi * k;
+    const float           nqi = qnrm[qi];
     float                 thr = key[0];
 
     for (PetscInt j0 = 0; j0 < nr; j0 += KNN_CHUNK) {
@@ -116,7 +192,7 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) static void KNNScan
       if (!any) continue;
       for (PetscInt j = j0; j < j0 + jn; j++) {
         float    d = KNNKey(c[j], nqi, rnrm[j], snap);
-        PetscInt g = rglobal0 + j;
+        PetscInt g = rglobal ? rglobal[j] : rglobal0 + j;
         if (!(d <= thr)) continue;
         if (d == thr && g > idx[0]) continue;
         KNNHeapReplaceTop(k, key, idx, d, g);
@@ -128,7 +204,7 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) static void KNNScan
 
 /* Posts the ring exchange: send the block we hold to the next rank, receive the
    previous rank's block. */
-static PetscErrorCode KNNRingPost(MPI_Comm comm, MPI_Datatype rowtype, const float *send, PetscInt nsend, float *recv, PetscInt nrecv, PetscMPIInt prev, PetscMPIInt next, MPI_Request req[2])
+static PetscErrorCode KNNRingPost(MPI_Comm comm, MPI_Datatype rowtype, const void *send, PetscInt nsend, void *recv, PetscInt nrecv, PetscMPIInt prev, PetscMPIInt next, MPI_Request req[2])
 {
   PetscMPIInt ns, nr;
 
@@ -140,19 +216,60 @@ static PetscErrorCode KNNRingPost(MPI_Comm comm, MPI_Datatype rowtype, const flo
   PetscFunctionReturn(0);
 }
 
-/* Rank 0 says how far the search is on long runs (a line every 30 s at most). */
-typedef struct {
-  PetscMPIInt    rank, nsteps, step;
-  PetscLogDouble start, last;
-} KNNProgress;
+/* At step s we hold the blocks of rank (rank - s) mod size and fetch the next ones
+   while visit computes. */
+PetscErrorCode KNNRingRun(const KNNCommon *c, PetscInt narrays, const KNNRingArray a[], KNNRingVisit visit, void *ctx)
+{
+  const PetscMPIInt size = c->size, rank = c->rank, prev = (rank + size - 1) % size, next = (rank + 1) % size;
+  PetscInt          nmax = 0, which = 0;
+  char             *buf[KNN_RING_MAX_ARRAYS][2];
+  const void       *cur[KNN_RING_MAX_ARRAYS];
+  MPI_Request       req[2 * KNN_RING_MAX_ARRAYS];
 
-static PetscErrorCode KNNProgressReport(KNNProgress *p, PetscReal fraction_of_step)
+  PetscFunctionBegin;
+  PetscCheck(narrays >= 1 && narrays <= KNN_RING_MAX_ARRAYS, PETSC_COMM_SELF, PETSC_ERR_PLIB, "kNN ring carries 1 to %d arrays, not %" PetscInt_FMT, KNN_RING_MAX_ARRAYS, narrays);
+  for (PetscMPIInt r = 0; r < size; r++) nmax = PetscMax(nmax, c->counts[r]);
+  for (PetscInt t = 0; t < narrays; t++) {
+    PetscMPIInt bytes;
+    size_t      n;
+    PetscCallMPI(MPI_Type_size(a[t].type, &bytes));
+    n = size > 1 ? (size_t)nmax * (size_t)bytes : 0; /* one rank: nothing travels */
+    PetscCall(PetscMalloc2(n, &buf[t][0], n, &buf[t][1]));
+    cur[t] = a[t].local;
+  }
+  for (PetscMPIInt s = 0; s < size; s++) {
+    PetscMPIInt src = (rank - s + size) % size, nsrc = (rank - s - 1 + 2 * size) % size;
+    if (s < size - 1)
+      for (PetscInt t = 0; t < narrays; t++) PetscCall(KNNRingPost(c->comm, a[t].type, cur[t], c->counts[src], buf[t][which], c->counts[nsrc], prev, next, req + 2 * t));
+    PetscCall(visit(ctx, s, src, cur));
+    if (s < size - 1) {
+      PetscCallMPI(MPI_Waitall((PetscMPIInt)(2 * narrays), req, MPI_STATUSES_IGNORE));
+      for (PetscInt t = 0; t < narrays; t++) cur[t] = buf[t][which];
+      which ^= 1;
+    }
+  }
+  for (PetscInt t = 0; t < narrays; t++) PetscCall(PetscFree2(buf[t][0], buf[t][1]));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode KNNProgressInit(const KNNCommon *c, PetscMPIInt nsteps, KNNProgress *p)
+{
+  PetscFunctionBegin;
+  p->rank   = c->rank;
+  p->nsteps = nsteps;
+  p->step   = 0;
+  PetscCall(PetscTime(&p->start));
+  p->last = p->start;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode KNNProgressReport(KNNProgress *p, PetscReal fraction_of_step)
 {
   PetscLogDouble now;
   PetscReal      f;
 
   PetscFunctionBegin;
-  if (p->rank) PetscFunctionReturn(0);
+  if (!p || p->rank) PetscFunctionReturn(0);
   PetscCall(PetscTime(&now));
   if (now - p->last < 30) PetscFunctionReturn(0);
   p->last = now;
@@ -161,10 +278,9 @@ static PetscErrorCode KNNProgressReport(KNNProgress *p, PetscReal fraction_of_st
   PetscFunctionReturn(0);
 }
 
-/* Pass 1 on one reference block: tiles of queries x references through sgemm. */
-static PetscErrorCode KNNBlockSelect(PetscInt nlocal, PetscInt dim, const float *X, const float *qnrm, PetscInt nref, const float *R, float *rnrm, PetscInt rglobal0, PetscBool own, PetscInt tileq, PetscInt tiler, float *C, PetscInt k, float *hkey, PetscInt *hidx, KNNProgress *progress)
+PetscErrorCode KNNBlockSelect(PetscInt nlocal, PetscInt dim, const float *X, const float *qnrm, PetscInt nref, const float *R, float *rnrm, PetscInt rglobal0, PetscBool own, PetscInt tileq, PetscInt tiler, float *C, PetscInt k, float *hkey, PetscInt *hidx, KNNProgress *progress)
 {
-  const float snap = (float)(dim + 2) * FLT_EPSILON; /* bound on |float key| of an exact duplicate, relative to |q|^2+|r|^2 */
+  const float snap = KNNSnap(dim);
 
   PetscFunctionBegin;
   KNNRowNorms(nref, dim, R, rnrm);
@@ -179,15 +295,14 @@ static PetscErrorCode KNNBlockSelect(PetscInt nlocal, PetscInt dim, const float 
           if (col >= 0 && col < nr) C[(size_t)i * nr + col] = NAN;
         }
       }
-      KNNScanTile(nq, nr, C, qnrm + q0, rnrm + r0, snap, rglobal0 + r0, k, hkey + (size_t)q0 * k, hidx + (size_t)q0 * k);
+      KNNScanTile(nq, nr, C, qnrm + q0, NULL, rnrm + r0, snap, rglobal0 + r0, NULL, k, hkey + (size_t)q0 * k, hidx + (size_t)q0 * k);
     }
     PetscCall(KNNProgressReport(progress, (PetscReal)(r0 + nr) / nref));
   }
   PetscFunctionReturn(0);
 }
 
-/* Pass 2 on one reference block: exact double distances of the selected neighbours it holds. */
-static PetscErrorCode KNNBlockExact(PetscInt nlocal, PetscInt dim, const float *X, PetscInt nref, const float *R, PetscInt rglobal0, PetscInt k, const PetscInt *nbr, PetscReal *d2)
+PetscErrorCode KNNBlockExact(PetscInt nlocal, PetscInt dim, const float *X, PetscInt nref, const float *R, PetscInt rglobal0, PetscInt k, const PetscInt *nbr, PetscReal *d2)
 {
   PetscFunctionBegin;
   for (PetscInt i = 0; i < nlocal; i++) {
@@ -208,8 +323,8 @@ static PetscErrorCode KNNBlockExact(PetscInt nlocal, PetscInt dim, const float *
   PetscFunctionReturn(0);
 }
 
-/* Sorts each query's k neighbours by (d2, global index): insertion sort, k is small. */
-static PetscErrorCode KNNSortRows(PetscInt nlocal, PetscInt k, PetscInt *nbr, PetscReal *d2)
+/* Insertion sort, k is small. */
+PetscErrorCode KNNSortRows(PetscInt nlocal, PetscInt k, PetscInt *nbr, PetscReal *d2)
 {
   PetscFunctionBegin;
   for (PetscInt i = 0; i < nlocal; i++) {
@@ -230,106 +345,96 @@ static PetscErrorCode KNNSortRows(PetscInt nlocal, PetscInt k, PetscInt *nbr, Pe
   PetscFunctionReturn(0);
 }
 
+typedef struct {
+  const KNNCommon *c;
+  const float     *X;
+  const PetscInt  *hidx;
+  PetscReal       *hd2;
+} KNNRerankCtx;
+
+static PetscErrorCode KNNRerankVisit(void *ctx, PetscMPIInt step, PetscMPIInt src, const void *const block[])
+{
+  KNNRerankCtx    *r = (KNNRerankCtx *)ctx;
+  const KNNCommon *c = r->c;
+
+  PetscFunctionBegin;
+  PetscCall(KNNBlockExact(c->nlocal, c->dim, r->X, c->counts[src], (const float *)block[0], c->starts[src], c->kc, r->hidx, r->hd2));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode KNNExactRerank(const KNNCommon *c, const float *X, PetscInt *hidx, PetscReal *hd2, PetscInt *nbr, PetscReal *d2)
+{
+  KNNRingArray ring = {c->rowtype, X};
+  KNNRerankCtx ctx  = {c, X, hidx, hd2};
+
+  PetscFunctionBegin;
+  for (size_t i = 0; i < (size_t)c->nlocal * c->kc; i++) hd2[i] = PETSC_INFINITY; /* slots no block fills */
+  PetscCall(KNNRingRun(c, 1, &ring, KNNRerankVisit, &ctx));
+  PetscCall(KNNSortRows(c->nlocal, c->kc, hidx, hd2));
+  for (PetscInt i = 0; i < c->nlocal; i++) {
+    for (PetscInt t = 0; t < c->k; t++) {
+      nbr[i * c->k + t] = hidx[i * c->kc + t];
+      d2[i * c->k + t]  = hd2[i * c->kc + t];
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Pass 1 of the exact search: every travelling block against all local queries. */
+typedef struct {
+  const KNNCommon *c;
+  const float     *Xc, *qnrm;
+  float           *rnrm, *C, *hkey;
+  PetscInt        *hidx;
+  KNNProgress     *progress;
+} KNNSelectCtx;
+
+static PetscErrorCode KNNSelectVisit(void *ctx, PetscMPIInt step, PetscMPIInt src, const void *const block[])
+{
+  KNNSelectCtx    *s = (KNNSelectCtx *)ctx;
+  const KNNCommon *c = s->c;
+
+  PetscFunctionBegin;
+  s->progress->step = step;
+  PetscCall(KNNBlockSelect(c->nlocal, c->dim, s->Xc, s->qnrm, c->counts[src], (const float *)block[0], s->rnrm, c->starts[src], (PetscBool)(step == 0), c->tileq, c->tiler, s->C, c->kc, s->hkey, s->hidx, s->progress));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SanetKNNExact(MPI_Comm comm, PetscInt nlocal, PetscInt dim, const float *X, PetscInt k, PetscInt *nbr, PetscReal *d2)
 {
-  PetscMPIInt  size, rank, prev, next;
+  KNNCommon    c;
   KNNProgress  progress;
-  PetscInt    *counts, *starts, Nglobal, nmax = 0, tileq = KNN_TILE_QUERIES, tiler = KNN_TILE_REFS, extra = 8, kc;
-  PetscInt     chk[3], gchk[3];
-  float       *Xc, *qnrm, *rnrm, *buf[2], *C, *hkey;
+  PetscInt     nmax = 0;
+  float       *Xc, *shift, *qnrm, *rnrm, *C, *hkey;
   PetscInt    *hidx;
   PetscReal   *hd2;
-  MPI_Datatype rowtype;
-  MPI_Request  req[2];
 
   PetscFunctionBegin;
   if (!SANET_KNN_EVENT) PetscCall(PetscLogEventRegister("SanetKNNExact", PETSC_OBJECT_CLASSID, &SANET_KNN_EVENT));
-  PetscCallMPI(MPI_Comm_size(comm, &size));
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  PetscCheck(nlocal >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "kNN: local row count %" PetscInt_FMT " must be >= 0", nlocal);
-  PetscCheck(dim >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "kNN: dimension %" PetscInt_FMT " must be >= 1", dim);
-  PetscCall(PetscOptionsGetInt(NULL, NULL, "-knn_tile_queries", &tileq, NULL));
-  PetscCall(PetscOptionsGetInt(NULL, NULL, "-knn_tile_refs", &tiler, NULL));
-  PetscCall(PetscOptionsGetInt(NULL, NULL, "-knn_extra", &extra, NULL));
-  PetscCheck(extra >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-knn_extra must be >= 0, got %" PetscInt_FMT, extra);
-  PetscCheck(tileq >= 1 && tiler >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "kNN tile sizes must be >= 1, got %" PetscInt_FMT " x %" PetscInt_FMT, tileq, tiler);
+  PetscCall(KNNSetUp(comm, nlocal, dim, X, k, &c));
+  for (PetscMPIInt r = 0; r < c.size; r++) nmax = PetscMax(nmax, c.counts[r]);
 
-  /* Argument checks come before any allocation, so error returns leak nothing. All ranks
-     must agree on dim, and the data must be finite (a NaN would silently drop out of every
-     comparison); one reduction checks both. */
-  PetscCall(MPIU_Allreduce(&nlocal, &Nglobal, 1, MPIU_INT, MPI_SUM, comm));
-  PetscCheck(k >= 1 && k < Nglobal, comm, PETSC_ERR_ARG_OUTOFRANGE, "kNN needs 1 <= k < number of rows: k = %" PetscInt_FMT ", rows = %" PetscInt_FMT, k, Nglobal);
-  chk[0] = -dim;
-  chk[1] = dim;
-  chk[2] = 0;
-  for (PetscInt i = 0; i < nlocal && !chk[2]; i++) {
-    float nrm;
-    KNNRowNorms(1, dim, X + (size_t)i * dim, &nrm);
-    if (!isfinite(nrm)) chk[2] = 1;
-  }
-  PetscCall(MPIU_Allreduce(chk, gchk, 3, MPIU_INT, MPI_MAX, comm));
-  PetscCheck(-gchk[0] == gchk[1], comm, PETSC_ERR_ARG_INCOMP, "kNN: ranks disagree on the dimension (%" PetscInt_FMT " to %" PetscInt_FMT ")", -gchk[0], gchk[1]);
-  PetscCheck(!gchk[2], comm, PETSC_ERR_FP, "kNN: input rows contain Inf/NaN or have squared norms beyond single precision");
-
-  kc = PetscMin(k + extra, Nglobal - 1); /* candidates kept by pass 1 */
-
-  PetscCall(PetscMalloc2(size, &counts, size + 1, &starts));
-  PetscCallMPI(MPI_Allgather(&nlocal, 1, MPIU_INT, counts, 1, MPIU_INT, comm));
-  starts[0] = 0;
-  for (PetscMPIInt r = 0; r < size; r++) {
-    starts[r + 1] = starts[r] + counts[r];
-    nmax          = PetscMax(nmax, counts[r]);
-  }
-
-  PetscCall(PetscMalloc2((size_t)nlocal * dim, &Xc, nlocal, &qnrm));
+  PetscCall(PetscMalloc3((size_t)nlocal * dim, &Xc, dim, &shift, nlocal, &qnrm));
   PetscCall(PetscLogEventBegin(SANET_KNN_EVENT, 0, 0, 0, 0));
-  PetscCall(KNNCentre(comm, nlocal, Nglobal, dim, X, Xc));
+  PetscCall(KNNMeanShift(&c, X, shift));
+  KNNShiftRows(nlocal, dim, shift, X, Xc);
   KNNRowNorms(nlocal, dim, Xc, qnrm);
-  PetscCall(PetscMalloc7(nmax, &rnrm, (size_t)nmax * dim, &buf[0], size > 1 ? (size_t)nmax * dim : 0, &buf[1], (size_t)tileq * tiler, &C, (size_t)nlocal * kc, &hkey, (size_t)nlocal * kc, &hidx, (size_t)nlocal * kc, &hd2));
-  for (PetscInt i = 0; i < nlocal * kc; i++) {
-    hkey[i] = INFINITY; /* every finite key beats an empty slot */
-    hidx[i] = PETSC_MAX_INT;
-  }
-  PetscCallMPI(MPI_Type_contiguous((PetscMPIInt)dim, MPI_FLOAT, &rowtype));
-  PetscCallMPI(MPI_Type_commit(&rowtype));
-  prev = (rank + size - 1) % size;
-  next = (rank + 1) % size;
+  PetscCall(PetscMalloc5(nmax, &rnrm, (size_t)c.tileq * c.tiler, &C, (size_t)nlocal * c.kc, &hkey, (size_t)nlocal * c.kc, &hidx, (size_t)nlocal * c.kc, &hd2));
+  KNNHeapInit(nlocal, c.kc, hkey, hidx);
 
-  /* Two trips of the blocks around the ring: select, then recompute exactly. At step s we
-     hold the block of rank (rank - s) mod size and fetch the next one while computing. */
-  progress.rank   = rank;
-  progress.nsteps = size;
-  PetscCall(PetscTime(&progress.start));
-  progress.last = progress.start;
-  for (PetscInt pass = 0; pass < 2; pass++) {
-    const float *cur   = pass == 0 ? Xc : X;
-    PetscInt     which = 0;
-    for (PetscMPIInt s = 0; s < size; s++) {
-      PetscMPIInt src = (rank - s + size) % size, nsrc = (rank - s - 1 + 2 * size) % size;
-      if (s < size - 1) PetscCall(KNNRingPost(comm, rowtype, cur, counts[src], buf[which], counts[nsrc], prev, next, req));
-      progress.step = s;
-      if (pass == 0) PetscCall(KNNBlockSelect(nlocal, dim, Xc, qnrm, counts[src], cur, rnrm, starts[src], (PetscBool)(s == 0), tileq, tiler, C, kc, hkey, hidx, &progress));
-      else PetscCall(KNNBlockExact(nlocal, dim, X, counts[src], cur, starts[src], kc, hidx, hd2));
-      if (s < size - 1) {
-        PetscCallMPI(MPI_Waitall(2, req, MPI_STATUSES_IGNORE));
-        cur = buf[which];
-        which ^= 1;
-      }
-    }
+  /* Two trips of the blocks around the ring: select, then recompute exactly. */
+  PetscCall(KNNProgressInit(&c, c.size, &progress));
+  {
+    KNNSelectCtx sel  = {&c, Xc, qnrm, rnrm, C, hkey, hidx, &progress};
+    KNNRingArray ring = {c.rowtype, Xc};
+    PetscCall(KNNRingRun(&c, 1, &ring, KNNSelectVisit, &sel));
   }
-  PetscCall(KNNSortRows(nlocal, kc, hidx, hd2));
-  for (PetscInt i = 0; i < nlocal; i++) {
-    for (PetscInt t = 0; t < k; t++) {
-      nbr[i * k + t] = hidx[i * kc + t];
-      d2[i * k + t]  = hd2[i * kc + t];
-    }
-  }
-  PetscCall(PetscLogFlops(2.0 * (PetscLogDouble)nlocal * (PetscLogDouble)Nglobal * (PetscLogDouble)dim));
+  PetscCall(KNNExactRerank(&c, X, hidx, hd2, nbr, d2));
+  PetscCall(PetscLogFlops(2.0 * (PetscLogDouble)nlocal * (PetscLogDouble)c.Nglobal * (PetscLogDouble)dim));
   PetscCall(PetscLogEventEnd(SANET_KNN_EVENT, 0, 0, 0, 0));
 
-  PetscCallMPI(MPI_Type_free(&rowtype));
-  PetscCall(PetscFree7(rnrm, buf[0], buf[1], C, hkey, hidx, hd2));
-  PetscCall(PetscFree2(Xc, qnrm));
-  PetscCall(PetscFree2(counts, starts));
+  PetscCall(PetscFree5(rnrm, C, hkey, hidx, hd2));
+  PetscCall(PetscFree3(Xc, shift, qnrm));
+  PetscCall(KNNTearDown(&c));
   PetscFunctionReturn(0);
 }
