@@ -104,28 +104,11 @@ static PetscErrorCode ModeGemm(MPI_Comm comm)
    (padding and centring on for the first layer), as floats like the layer hands to kNN. */
 static PetscErrorCode LoadPatches(MPI_Comm comm, const char *input, PetscInt ph, PetscInt stride, PetscInt *nlocal, PetscInt *dim, PetscInt *rstart, PetscInt *Nglobal, float **Xf)
 {
-  SanetImages    img;
-  SanetPatchSpec spec;
-  PetscReal     *X;
-  PetscInt       n;
+  PetscInt n;
 
   PetscFunctionBegin;
-  PetscCall(SanetImagesLoad(comm, input, &img));
-  PetscCall(PetscMemzero(&spec, sizeof(spec)));
-  spec.ph = spec.pw = ph;
-  spec.stride       = stride;
-  spec.pad          = PETSC_TRUE;
-  spec.center       = PETSC_TRUE;
-  PetscCall(SanetPatchSetUp(&spec, img.maps.m, img.maps.n, img.maps.c));
-  n = img.maps.nlocal * spec.mo * spec.no;
-  PetscCall(PetscMalloc1((size_t)n * spec.dim + 1, &X));
-  PetscCall(SanetPatchExtract(&spec, &img.maps, X));
-  PetscCall(PetscMalloc1((size_t)n * spec.dim + 1, Xf));
-  for (size_t i = 0; i < (size_t)n * spec.dim; i++) (*Xf)[i] = (float)X[i];
-  PetscCall(PetscFree(X));
-  PetscCall(SanetImagesDestroy(&img));
+  PetscCall(SanetPatchesLoad(comm, input, ph, stride, &n, dim, Xf));
   *nlocal = n;
-  *dim    = spec.dim;
   PetscCallMPI(MPI_Allreduce(&n, Nglobal, 1, MPIU_INT, MPI_SUM, comm));
   PetscCallMPI(MPI_Exscan(&n, rstart, 1, MPIU_INT, MPI_SUM, comm));
   {

@@ -60,6 +60,10 @@ typedef struct {
 } SanetPatchSpec;
 PetscErrorCode SanetPatchSetUp(SanetPatchSpec *, PetscInt m, PetscInt n, PetscInt c);
 PetscErrorCode SanetPatchExtract(const SanetPatchSpec *, const SanetMaps *, PetscReal *X /* nlocal*mo*no x dim */);
+/* The patch x patch patches of every image of an input file, with padding and centring
+   (as a first layer takes them), as float rows like a layer hands to the kNN: nlocal rows
+   of dim on this rank (its block of images), in image order. X is PetscMalloc'ed. */
+PetscErrorCode SanetPatchesLoad(MPI_Comm, const char path[], PetscInt patch, PetscInt stride, PetscInt *nlocal, PetscInt *dim, float **X);
 
 /* ------------------------------------- kNN ------------------------------------------ */
 /* Exact k nearest neighbours (squared Euclidean) of the rows of a distributed matrix X
@@ -68,12 +72,39 @@ PetscErrorCode SanetPatchExtract(const SanetPatchSpec *, const SanetMaps *, Pets
    distances by single-precision GEMM. nbr and d2 are nlocal*k. */
 PetscErrorCode SanetKNNExact(MPI_Comm, PetscInt nlocal, PetscInt dim, const float *X, PetscInt k, PetscInt *nbr, PetscReal *d2);
 
+/* Approximate kNN by an inverted file (IVF): nlist k-means centroids trained on a seeded
+   sample of the rows; every row belongs to the list of its nearest centroid and is
+   compared only with the rows of its nprobe nearest lists (more when those few lists hold
+   fewer rows than the candidates kept). Same ring, float selection, exact double
+   re-ranking, tie rule and output as SanetKNNExact, whose result nprobe = nlist gives
+   exactly; the same seed gives the same lists and neighbours at any rank count. */
+typedef enum { SANET_KNN_EXACT, SANET_KNN_IVF } SanetKNNType;
+PETSC_EXTERN const char *const SanetKNNTypes[];
+typedef struct {
+  SanetKNNType  type;
+  PetscInt      nlist;       /* IVF lists; 0: about sqrt of the row count */
+  PetscInt      nprobe;      /* IVF lists searched per row */
+  unsigned long seed, stream; /* of the training sample and the k-means seeding */
+  char          prefix[128]; /* options prefix, named in error messages */
+} SanetKNNSpec;
+/* Defaults (exact; nlist 0, nprobe 8), then -<prefix>knn exact|ivf, -<prefix>knn_nlist,
+   -<prefix>knn_nprobe, range-checked. */
+PetscErrorCode SanetKNNSpecSetFromOptions(MPI_Comm, const char prefix[], unsigned long seed, unsigned long stream, SanetKNNSpec *);
+/* The search in a few words, for plans: "exact kNN", "IVF kNN (nlist ..., nprobe ...)". */
+PetscErrorCode SanetKNNSpecGetDescription(const SanetKNNSpec *, size_t len, char buf[]);
+PetscErrorCode SanetKNNIVF(MPI_Comm, const SanetKNNSpec *, PetscInt nlocal, PetscInt dim, const float *X, PetscInt k, PetscInt *nbr, PetscReal *d2);
+/* The search the spec names (SanetKNNExact or SanetKNNIVF). */
+PetscErrorCode SanetKNN(MPI_Comm, const SanetKNNSpec *, PetscInt nlocal, PetscInt dim, const float *X, PetscInt k, PetscInt *nbr, PetscReal *d2);
+
 /* ---------------------------------- clustering -------------------------------------- */
 typedef struct _p_SanetKMeans *SanetKMeans;
 PetscErrorCode SanetKMeansCreate(MPI_Comm, SanetKMeans *);
 PetscErrorCode SanetKMeansSetOptionsPrefix(SanetKMeans, const char[]);
 PetscErrorCode SanetKMeansSetClusters(SanetKMeans, PetscInt K);
 PetscErrorCode SanetKMeansSetSeed(SanetKMeans, unsigned long seed);
+/* Restarts (independent seedings) and most Lloyd iterations per restart, for callers
+   that set them without options. */
+PetscErrorCode SanetKMeansSetIterations(SanetKMeans, PetscInt restarts, PetscInt max_it);
 PetscErrorCode SanetKMeansSetFromOptions(SanetKMeans);
 /* Clusters nlocal rows of dim on each rank; labels nlocal; inertia global. */
 PetscErrorCode SanetKMeansApply(SanetKMeans, PetscInt nlocal, PetscInt dim, const PetscReal *X, PetscInt *labels, PetscReal *inertia);

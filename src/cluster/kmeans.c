@@ -119,6 +119,15 @@ PetscErrorCode SanetKMeansSetSeed(SanetKMeans km, unsigned long seed)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode SanetKMeansSetIterations(SanetKMeans km, PetscInt restarts, PetscInt max_it)
+{
+  PetscFunctionBegin;
+  PetscCheck(restarts >= 1 && max_it >= 1, km->comm, PETSC_ERR_ARG_OUTOFRANGE, "k-means restarts %" PetscInt_FMT " and iterations %" PetscInt_FMT " must be >= 1", restarts, max_it);
+  km->restarts = restarts;
+  km->max_it   = max_it;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SanetKMeansSetFromOptions(SanetKMeans km)
 {
   const char *p = km->prefix ? km->prefix : "";

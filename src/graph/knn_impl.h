@@ -52,7 +52,7 @@ PETSC_INTERN PetscErrorCode KNNSortRows(PetscInt nlocal, PetscInt k, PetscInt *n
 
 /* The ring: every rank's rows of each array visit every rank once, starting with its
    own (step 0), the next block arriving while visit works on the current one. */
-#define KNN_RING_MAX_ARRAYS 2
+#define KNN_RING_MAX_ARRAYS 3
 typedef struct {
   MPI_Datatype type;  /* one row */
   const void  *local; /* this rank's rows */

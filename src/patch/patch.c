@@ -61,3 +61,30 @@ PetscErrorCode SanetPatchExtract(const SanetPatchSpec *spec, const SanetMaps *in
   }
   PetscFunctionReturn(0);
 }
+
+PetscErrorCode SanetPatchesLoad(MPI_Comm comm, const char path[], PetscInt patch, PetscInt stride, PetscInt *nlocal, PetscInt *dim, float **Xf)
+{
+  SanetImages    img;
+  SanetPatchSpec spec;
+  PetscReal     *X;
+  size_t         n;
+
+  PetscFunctionBegin;
+  PetscCall(SanetImagesLoad(comm, path, &img));
+  PetscCall(PetscMemzero(&spec, sizeof(spec)));
+  spec.ph = spec.pw = patch;
+  spec.stride       = stride;
+  spec.pad          = PETSC_TRUE;
+  spec.center       = PETSC_TRUE;
+  PetscCall(SanetPatchSetUp(&spec, img.maps.m, img.maps.n, img.maps.c));
+  *nlocal = img.maps.nlocal * spec.mo * spec.no;
+  *dim    = spec.dim;
+  n       = (size_t)*nlocal * spec.dim;
+  PetscCall(PetscMalloc1(n + 1, &X));
+  PetscCall(SanetPatchExtract(&spec, &img.maps, X));
+  PetscCall(PetscMalloc1(n + 1, Xf));
+  for (size_t i = 0; i < n; i++) (*Xf)[i] = (float)X[i];
+  PetscCall(PetscFree(X));
+  PetscCall(SanetImagesDestroy(&img));
+  PetscFunctionReturn(0);
+}
