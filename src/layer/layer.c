@@ -23,6 +23,7 @@ struct _p_SanetLayer {
   PetscReal        budget_mb;
   PetscReal        norm_power; /* features of a patch scaled by |patch|^norm_power (0: off) */
   PetscInt         pca;        /* graphs on this many principal components (0: all) */
+  SanetKNNSpec     knn;        /* the neighbour search all procedures share */
   char             summary[8192]; /* one line per procedure of the last Apply */
   PetscInt         nproc;
   SanetProc        proc[SANET_MAX_PROCS];
@@ -97,6 +98,7 @@ PetscErrorCode SanetLayerSetFromOptions(SanetLayer l, PetscBool first)
   }
   PetscOptionsEnd();
   if (l->type == SANET_LAYER_SAL) {
+    PetscCall(SanetKNNSpecSetFromOptions(l->comm, l->prefix, l->seed, (unsigned long)l->index, &l->knn));
     l->patch.ph = l->patch_hw[0];
     l->patch.pw = l->patch_hw[1];
     PetscCheck(l->patch.ph >= 1 && l->patch.pw >= 1, l->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%spatch %" PetscInt_FMT "x%" PetscInt_FMT " must be at least 1x1", l->prefix, l->patch.ph, l->patch.pw);
@@ -213,7 +215,7 @@ static PetscErrorCode LayerApplySAL(SanetLayer l, const SanetMaps *in, SanetMaps
   for (size_t a = 0; a < (size_t)nkeep * gdim; a++) Xf[a] = (float)X[a];
   PetscCall(PetscFree(X));
   PetscCall(PetscMalloc2((size_t)nkeep * kmax + 1, &nbr, (size_t)nkeep * kmax + 1, &d2));
-  PetscCall(SanetKNNExact(l->comm, nkeep, gdim, Xf, kmax, nbr, d2));
+  PetscCall(SanetKNN(l->comm, &l->knn, nkeep, gdim, Xf, kmax, nbr, d2));
   PetscCall(PetscTime(&t1));
   PetscCall(PetscPrintf(l->comm, "%s: %" PetscInt_FMT " patches of %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT " (%" PetscInt_FMT " in graphs), %" PetscInt_FMT "-NN in %.1f s\n", l->name, in->Nglobal * ppi, l->patch.ph, l->patch.pw, in->c, Nkeep, kmax, t1 - t0));
   if (need_eta) {
@@ -422,12 +424,14 @@ PetscErrorCode SanetLayerView(SanetLayer l, PetscViewer viewer)
 {
   PetscFunctionBegin;
   switch (l->type) {
-  case SANET_LAYER_SAL:
-    PetscCall(PetscViewerASCIIPrintf(viewer, "%s: spectral analysis, %" PetscInt_FMT "x%" PetscInt_FMT " patches, stride %" PetscInt_FMT ", padding %s, centring %s, zero patches %s, %" PetscInt_FMT " procedures%s%s\n", l->name, l->patch.ph, l->patch.pw, l->patch.stride, l->patch.pad ? "on" : "off", l->patch.center ? "on" : "off", SanetZeroPatchModes[l->zero], l->nproc, l->norm_power > 0 ? ", features scaled by patch norm" : "", l->pca > 0 ? ", graphs on principal components" : ""));
+  case SANET_LAYER_SAL: {
+    char knn[128];
+    PetscCall(SanetKNNSpecGetDescription(&l->knn, sizeof(knn), knn));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "%s: spectral analysis, %" PetscInt_FMT "x%" PetscInt_FMT " patches, stride %" PetscInt_FMT ", padding %s, centring %s, zero patches %s, %" PetscInt_FMT " procedures%s%s, %s\n", l->name, l->patch.ph, l->patch.pw, l->patch.stride, l->patch.pad ? "on" : "off", l->patch.center ? "on" : "off", SanetZeroPatchModes[l->zero], l->nproc, l->norm_power > 0 ? ", features scaled by patch norm" : "", l->pca > 0 ? ", graphs on principal components" : "", knn));
     PetscCall(PetscViewerASCIIPushTab(viewer));
     for (PetscInt p = 0; p < l->nproc; p++) PetscCall(SanetProcView(l->proc[p], viewer));
     PetscCall(PetscViewerASCIIPopTab(viewer));
-    break;
+  } break;
   case SANET_LAYER_POOL:
     PetscCall(PetscViewerASCIIPrintf(viewer, "%s: max-abs pooling, window %" PetscInt_FMT ", stride %" PetscInt_FMT "\n", l->name, l->pool_size, l->pool_stride));
     break;
