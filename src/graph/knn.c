@@ -218,7 +218,7 @@ static PetscErrorCode KNNRingPost(MPI_Comm comm, MPI_Datatype rowtype, const voi
 
 /* At step s we hold the blocks of rank (rank - s) mod size and fetch the next ones
    while visit computes. */
-PetscErrorCode KNNRingRun(const KNNCommon *c, PetscInt narrays, const KNNRingArray a[], KNNRingVisit visit, void *ctx)
+PetscErrorCode KNNRingRun(const KNNCommon *c, const PetscInt counts[], PetscInt narrays, const KNNRingArray a[], KNNRingVisit visit, void *ctx)
 {
   const PetscMPIInt size = c->size, rank = c->rank, prev = (rank + size - 1) % size, next = (rank + 1) % size;
   PetscInt          nmax = 0, which = 0;
@@ -228,7 +228,7 @@ PetscErrorCode KNNRingRun(const KNNCommon *c, PetscInt narrays, const KNNRingArr
 
   PetscFunctionBegin;
   PetscCheck(narrays >= 1 && narrays <= KNN_RING_MAX_ARRAYS, PETSC_COMM_SELF, PETSC_ERR_PLIB, "kNN ring carries 1 to %d arrays, not %" PetscInt_FMT, KNN_RING_MAX_ARRAYS, narrays);
-  for (PetscMPIInt r = 0; r < size; r++) nmax = PetscMax(nmax, c->counts[r]);
+  for (PetscMPIInt r = 0; r < size; r++) nmax = PetscMax(nmax, counts[r]);
   for (PetscInt t = 0; t < narrays; t++) {
     PetscMPIInt bytes;
     size_t      n;
@@ -240,7 +240,7 @@ PetscErrorCode KNNRingRun(const KNNCommon *c, PetscInt narrays, const KNNRingArr
   for (PetscMPIInt s = 0; s < size; s++) {
     PetscMPIInt src = (rank - s + size) % size, nsrc = (rank - s - 1 + 2 * size) % size;
     if (s < size - 1)
-      for (PetscInt t = 0; t < narrays; t++) PetscCall(KNNRingPost(c->comm, a[t].type, cur[t], c->counts[src], buf[t][which], c->counts[nsrc], prev, next, req + 2 * t));
+      for (PetscInt t = 0; t < narrays; t++) PetscCall(KNNRingPost(c->comm, a[t].type, cur[t], counts[src], buf[t][which], counts[nsrc], prev, next, req + 2 * t));
     PetscCall(visit(ctx, s, src, cur));
     if (s < size - 1) {
       PetscCallMPI(MPI_Waitall((PetscMPIInt)(2 * narrays), req, MPI_STATUSES_IGNORE));
@@ -369,7 +369,7 @@ PetscErrorCode KNNExactRerank(const KNNCommon *c, const float *X, PetscInt *hidx
 
   PetscFunctionBegin;
   for (size_t i = 0; i < (size_t)c->nlocal * c->kc; i++) hd2[i] = PETSC_INFINITY; /* slots no block fills */
-  PetscCall(KNNRingRun(c, 1, &ring, KNNRerankVisit, &ctx));
+  PetscCall(KNNRingRun(c, c->counts, 1, &ring, KNNRerankVisit, &ctx));
   PetscCall(KNNSortRows(c->nlocal, c->kc, hidx, hd2));
   for (PetscInt i = 0; i < c->nlocal; i++) {
     for (PetscInt t = 0; t < c->k; t++) {
@@ -427,7 +427,7 @@ PetscErrorCode SanetKNNExact(MPI_Comm comm, PetscInt nlocal, PetscInt dim, const
   {
     KNNSelectCtx sel  = {&c, Xc, qnrm, rnrm, C, hkey, hidx, &progress};
     KNNRingArray ring = {c.rowtype, Xc};
-    PetscCall(KNNRingRun(&c, 1, &ring, KNNSelectVisit, &sel));
+    PetscCall(KNNRingRun(&c, c.counts, 1, &ring, KNNSelectVisit, &sel));
   }
   PetscCall(KNNExactRerank(&c, X, hidx, hd2, nbr, d2));
   PetscCall(PetscLogFlops(2.0 * (PetscLogDouble)nlocal * (PetscLogDouble)c.Nglobal * (PetscLogDouble)dim));

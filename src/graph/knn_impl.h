@@ -50,15 +50,15 @@ PETSC_INTERN PetscErrorCode KNNBlockExact(PetscInt nlocal, PetscInt dim, const f
 /* Sorts each query's k neighbours by (d2, global index). */
 PETSC_INTERN PetscErrorCode KNNSortRows(PetscInt nlocal, PetscInt k, PetscInt *nbr, PetscReal *d2);
 
-/* The ring: every rank's rows of each array visit every rank once, starting with its
-   own (step 0), the next block arriving while visit works on the current one. */
+/* The ring: the counts[r] rows of rank r of each array visit every rank once, starting
+   with its own (step 0), the next block arriving while visit works on the current one. */
 #define KNN_RING_MAX_ARRAYS 3
 typedef struct {
   MPI_Datatype type;  /* one row */
   const void  *local; /* this rank's rows */
 } KNNRingArray;
 typedef PetscErrorCode (*KNNRingVisit)(void *ctx, PetscMPIInt step, PetscMPIInt src, const void *const block[]);
-PETSC_INTERN PetscErrorCode KNNRingRun(const KNNCommon *, PetscInt narrays, const KNNRingArray arrays[], KNNRingVisit, void *ctx);
+PETSC_INTERN PetscErrorCode KNNRingRun(const KNNCommon *, const PetscInt counts[], PetscInt narrays, const KNNRingArray arrays[], KNNRingVisit, void *ctx);
 
 /* Pass 2 and the end of both searches: the kc candidates of every query (hidx, global
    ids, local query order) get exact double distances from the original rows X in one

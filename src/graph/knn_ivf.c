@@ -137,80 +137,85 @@ static PetscErrorCode IVFTrain(const KNNCommon *c, const SanetKNNSpec *spec, con
   PetscFunctionReturn(0);
 }
 
-/* The quantizer's view of the local rows: own list and probed lists (CSR, in ranking
-   order) of every row, global list sizes. */
-typedef struct {
-  PetscInt  nl;               /* lists */
-  PetscInt *own;              /* nlocal: list of each row */
-  PetscInt *pstart, *plist;   /* probes of local row i: plist[pstart[i] .. pstart[i+1]) */
-  PetscInt *lsize;            /* nl global list sizes */
-  PetscReal compared;         /* local sum over queries of the rows in their probed lists */
-} IVFProbes;
-
-/* Ranks the m = nprobe + IVF_RANKED_EXTRA nearest centroids of every row (float keys on
-   the shifted rows, exact double distances, ties by id) and picks the probes. */
-static PetscErrorCode IVFAssign(const KNNCommon *c, const float *X, const float *Xc, const float *qnrm, const float *shift, PetscInt nl, const float *cent, PetscInt nprobe, float *C, IVFProbes *pr)
+/* Ranks the m nearest centroids of every row into rank (nlocal x m, nearest first):
+   float keys on the shifted rows pick them, exact double distances order them, ties by id. */
+static PetscErrorCode IVFRank(const KNNCommon *c, const float *X, const float *Xc, const float *qnrm, const float *shift, PetscInt nl, const float *cent, PetscInt m, float *C, PetscInt *rank)
 {
-  const PetscInt m = PetscMin(nl, nprobe + IVF_RANKED_EXTRA), d = c->dim;
+  const PetscInt d = c->dim;
   float         *centc, *cnrm, *hkey;
-  PetscInt      *hidx, nall = 0;
   PetscReal     *hd2;
 
   PetscFunctionBegin;
-  PetscCall(PetscMalloc5((size_t)nl * d, &centc, nl, &cnrm, (size_t)c->nlocal * m, &hkey, (size_t)c->nlocal * m, &hidx, (size_t)c->nlocal * m, &hd2));
+  PetscCall(PetscMalloc4((size_t)nl * d, &centc, nl, &cnrm, (size_t)c->nlocal * m, &hkey, (size_t)c->nlocal * m, &hd2));
   KNNShiftRows(nl, d, shift, cent, centc);
-  KNNHeapInit(c->nlocal, m, hkey, hidx);
-  PetscCall(KNNBlockSelect(c->nlocal, d, Xc, qnrm, nl, centc, cnrm, 0, PETSC_FALSE, c->tileq, c->tiler, C, m, hkey, hidx, NULL));
-  PetscCall(KNNBlockExact(c->nlocal, d, X, nl, cent, 0, m, hidx, hd2));
-  PetscCall(KNNSortRows(c->nlocal, m, hidx, hd2));
-
-  pr->nl = nl;
-  PetscCall(PetscMalloc3(c->nlocal, &pr->own, c->nlocal + 1, &pr->pstart, nl, &pr->lsize));
-  PetscCall(PetscArrayzero(pr->lsize, nl));
-  for (PetscInt i = 0; i < c->nlocal; i++) {
-    pr->own[i] = hidx[(size_t)i * m];
-    pr->lsize[pr->own[i]]++;
-  }
-  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, pr->lsize, (PetscMPIInt)nl, MPIU_INT, MPI_SUM, c->comm));
-  /* probe count of each row: nprobe, more while the lists hold fewer than kc other rows */
-  pr->pstart[0] = 0;
-  pr->compared  = 0;
-  for (PetscInt i = 0; i < c->nlocal; i++) {
-    PetscInt np = 0, rows = 0;
-    while (np < m && (np < nprobe || rows - 1 < c->kc)) rows += pr->lsize[hidx[(size_t)i * m + np++]];
-    if (rows - 1 < c->kc) {
-      np   = nl; /* every list: this row is searched exhaustively */
-      rows = c->Nglobal;
-      nall++;
-    }
-    pr->pstart[i + 1] = pr->pstart[i] + np;
-    pr->compared += rows;
-  }
-  PetscCall(PetscMalloc1(pr->pstart[c->nlocal], &pr->plist));
-  for (PetscInt i = 0; i < c->nlocal; i++) {
-    PetscInt np = pr->pstart[i + 1] - pr->pstart[i];
-    for (PetscInt t = 0; t < np; t++) pr->plist[pr->pstart[i] + t] = np > m ? t : hidx[(size_t)i * m + t]; /* np > m: every list */
-  }
-  PetscCall(PetscInfo(NULL, "kNN IVF: %" PetscInt_FMT " local rows probe every list (their nearest lists are too small)\n", nall));
-  PetscCall(PetscFree5(centc, cnrm, hkey, hidx, hd2));
+  KNNHeapInit(c->nlocal, m, hkey, rank);
+  PetscCall(KNNBlockSelect(c->nlocal, d, Xc, qnrm, nl, centc, cnrm, 0, PETSC_FALSE, c->tileq, c->tiler, C, m, hkey, rank, NULL));
+  PetscCall(KNNBlockExact(c->nlocal, d, X, nl, cent, 0, m, rank, hd2));
+  PetscCall(KNNSortRows(c->nlocal, m, rank, hd2));
+  PetscCall(PetscFree4(centc, cnrm, hkey, hd2));
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode IVFProbesDestroy(IVFProbes *pr)
+typedef struct {
+  PetscInt list, i;
+  uint64_t hash;
+} IVFSortKey;
+
+static int IVFSortKeyCompare(const void *a, const void *b)
 {
+  const IVFSortKey *x = (const IVFSortKey *)a, *y = (const IVFSortKey *)b;
+  if (x->list != y->list) return x->list < y->list ? -1 : 1;
+  if (x->hash != y->hash) return x->hash < y->hash ? -1 : 1;
+  return x->i < y->i ? -1 : (x->i > y->i);
+}
+
+/* Order of the local rows for the search: perm[0 .. nsend) are the rows that travel,
+   sorted by (list, row hash, index), then the others. Identical rows give bitwise equal
+   keys against any query and ties go to the lower index, so of a group of identical
+   rows only the kc+1 lowest of each block can ever be selected (kc+1: a query in the
+   group excludes itself); the rest are queries only. This keeps the zero patch (a third
+   of MNIST's) from making its list a quadratic search. Rows are grouped with the first
+   of their (list, hash) bucket when equal to it bit for bit, so a hash collision only
+   keeps rows. */
+static PetscErrorCode IVFArrange(const KNNCommon *c, const float *X, const PetscInt *own, PetscInt *perm, PetscInt *nsend)
+{
+  const PetscInt d = c->dim;
+  IVFSortKey    *key;
+  PetscInt       nkeep = 0, nrest = 0, *rest;
+
   PetscFunctionBegin;
-  PetscCall(PetscFree3(pr->own, pr->pstart, pr->lsize));
-  PetscCall(PetscFree(pr->plist));
+  PetscCall(PetscMalloc2(c->nlocal, &key, c->nlocal, &rest));
+  for (PetscInt i = 0; i < c->nlocal; i++) {
+    const unsigned char *b = (const unsigned char *)(X + (size_t)i * d);
+    uint64_t             h = 1469598103934665603ULL; /* FNV-1a of the row's bytes */
+    for (size_t a = 0; a < (size_t)d * sizeof(float); a++) h = (h ^ b[a]) * 1099511628211ULL;
+    key[i].list = own[i];
+    key[i].i    = i;
+    key[i].hash = h;
+  }
+  if (c->nlocal) qsort(key, (size_t)c->nlocal, sizeof(*key), IVFSortKeyCompare);
+  for (PetscInt a = 0, first = 0, same = 0; a < c->nlocal; a++) {
+    if (a == 0 || key[a].list != key[first].list || key[a].hash != key[first].hash) {
+      first = a;
+      same  = 0;
+    }
+    if (!memcmp(X + (size_t)key[a].i * d, X + (size_t)key[first].i * d, (size_t)d * sizeof(float)) && ++same > c->kc + 1) rest[nrest++] = key[a].i;
+    else perm[nkeep++] = key[a].i;
+  }
+  PetscCall(PetscArraycpy(perm + nkeep, rest, nrest));
+  *nsend = nkeep;
+  PetscCall(PetscFree2(key, rest));
   PetscFunctionReturn(0);
 }
 
-/* Pass 1 state: local rows sorted by list (queries and the block that travels). */
+/* Pass 1 state: local rows in search order (queries; the first nsend also travel). */
 typedef struct {
   const KNNCommon *c;
-  PetscInt         nl;
-  const float     *Xs, *qnrm;  /* sorted shifted rows and their norms */
-  const PetscInt  *slist;      /* list of each sorted row */
-  const PetscInt  *qstart, *qidx; /* sorted queries probing list L: qidx[qstart[L] .. qstart[L+1]) */
+  PetscInt         nl, nsend;
+  const PetscInt  *rcounts;       /* travelling rows of every rank */
+  const float     *Xs, *qnrm;     /* shifted rows in search order and their norms */
+  const PetscInt  *slist;         /* list of each row */
+  const PetscInt  *qstart, *qidx; /* queries probing list L: qidx[qstart[L] .. qstart[L+1]) */
   float           *Q, *C, *rnrm, *hkey;
   PetscInt        *roff, *hidx;
   PetscLogDouble   flops;
@@ -221,7 +226,7 @@ static PetscErrorCode IVFSearchVisit(void *ctx, PetscMPIInt step, PetscMPIInt sr
 {
   IVFSearchCtx    *s = (IVFSearchCtx *)ctx;
   const KNNCommon *c = s->c;
-  const PetscInt   nref = c->counts[src], d = c->dim, *rgid = (const PetscInt *)block[1], *rlist = (const PetscInt *)block[2];
+  const PetscInt   nref = s->rcounts[src], d = c->dim, *rgid = (const PetscInt *)block[1], *rlist = (const PetscInt *)block[2];
   const float     *R    = (const float *)block[0], snap = KNNSnap(d);
 
   PetscFunctionBegin;
@@ -235,15 +240,15 @@ static PetscErrorCode IVFSearchVisit(void *ctx, PetscMPIInt step, PetscMPIInt sr
     const PetscInt r0L = s->roff[L], nrL = s->roff[L + 1] - r0L, nqL = s->qstart[L + 1] - s->qstart[L];
     if (!nrL || !nqL) continue;
     for (PetscInt q0 = 0; q0 < nqL; q0 += c->tileq) {
-      const PetscInt  nq = PetscMin(c->tileq, nqL - q0), *qm = s->qidx + s->qstart[L] + q0;
+      const PetscInt nq = PetscMin(c->tileq, nqL - q0), *qm = s->qidx + s->qstart[L] + q0;
       for (PetscInt i = 0; i < nq; i++) PetscCall(PetscArraycpy(s->Q + (size_t)i * d, s->Xs + (size_t)qm[i] * d, d));
       for (PetscInt r0 = 0; r0 < nrL; r0 += c->tiler) {
         const PetscInt nr = PetscMin(c->tiler, nrL - r0);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)nq, (blasint)nr, (blasint)d, -2.0f, s->Q, (blasint)d, R + (size_t)(r0L + r0) * d, (blasint)d, 0.0f, s->C, (blasint)nr);
-        if (step == 0) { /* our own block is Xs: query p is reference p */
+        if (step == 0) { /* our own block is the first nsend rows of Xs: query p is reference p */
           for (PetscInt i = 0; i < nq; i++) {
             PetscInt col = qm[i] - r0L - r0;
-            if (s->slist[qm[i]] == L && col >= 0 && col < nr) s->C[(size_t)i * nr + col] = NAN;
+            if (qm[i] < s->nsend && s->slist[qm[i]] == L && col >= 0 && col < nr) s->C[(size_t)i * nr + col] = NAN;
           }
         }
         KNNScanTile(nq, nr, s->C, s->qnrm, qm, s->rnrm + r0L + r0, snap, 0, rgid + r0L + r0, c->kc, s->hkey, s->hidx);
@@ -260,13 +265,12 @@ PetscErrorCode SanetKNNIVF(MPI_Comm comm, const SanetKNNSpec *spec, PetscInt nlo
   const char    *p = spec->prefix;
   KNNCommon      c;
   KNNProgress    progress;
-  IVFProbes      pr;
   IVFSearchCtx   s;
-  PetscInt       Nglobal, nlist, nl = 0, nprobe, nsample = 0, nmax = 0, *perm, *slist, *sgid, *qstart, *qidx, *hidx, *hidx2;
+  PetscInt       Nglobal, nlist, nl = 0, m, nprobe, nsample = 0, nmax = 0, nsend, Nsend, nall = 0;
+  PetscInt      *rank, *perm, *slist, *sgid, *lsize, *pstart, *plist, *qstart, *qidx, *rcounts, *roff, *hidx, *hidx2;
   float         *Xc, *Xs, *shift, *qnrm, *qnrms, *cent, *C, *Q, *rnrm, *hkey;
-  PetscReal     *hd2, compared;
+  PetscReal     *hd2, compared = 0, gcompared;
   PetscLogDouble t0, t1, t2;
-  MPI_Datatype   inttype = MPIU_INT;
 
   PetscFunctionBegin;
   if (!SANET_KNN_IVF_EVENT) {
@@ -287,48 +291,79 @@ PetscErrorCode SanetKNNIVF(MPI_Comm comm, const SanetKNNSpec *spec, PetscInt nlo
   PetscCall(IVFTrain(&c, spec, X, nlist, &nl, &cent, &nsample));
   PetscCall(PetscLogEventEnd(SANET_KNN_IVF_TRAIN, 0, 0, 0, 0));
   nprobe = PetscMin(spec->nprobe, nl); /* dropped (empty) lists: nprobe = nlist stays exhaustive */
+  m      = PetscMin(nl, nprobe + IVF_RANKED_EXTRA);
 
+  /* every row's ranked centroids, then the search order */
   PetscCall(PetscMalloc3((size_t)nlocal * dim, &Xc, dim, &shift, nlocal, &qnrm));
+  PetscCall(PetscMalloc1((size_t)nlocal * m, &rank));
   PetscCall(PetscMalloc5((size_t)c.tileq * c.tiler, &C, (size_t)c.tileq * dim, &Q, nmax, &rnrm, (size_t)nlocal * c.kc, &hkey, (size_t)nlocal * c.kc, &hidx));
   PetscCall(KNNMeanShift(&c, X, shift));
   KNNShiftRows(nlocal, dim, shift, X, Xc);
   KNNRowNorms(nlocal, dim, Xc, qnrm);
-  PetscCall(IVFAssign(&c, X, Xc, qnrm, shift, nl, cent, nprobe, C, &pr));
-  PetscCall(PetscTime(&t1));
-
-  /* local rows sorted by list (stable: by index within a list) */
-  PetscCall(PetscMalloc6(nlocal, &perm, nlocal, &slist, nlocal, &sgid, nl + 1, &qstart, pr.pstart[nlocal], &qidx, nlocal, &qnrms));
-  PetscCall(PetscCalloc1(nl + 1, &s.roff));
-  for (PetscInt i = 0; i < nlocal; i++) s.roff[pr.own[i] + 1]++;
-  for (PetscInt L = 0; L < nl; L++) s.roff[L + 1] += s.roff[L];
-  for (PetscInt i = 0; i < nlocal; i++) perm[s.roff[pr.own[i]]++] = i;
+  PetscCall(IVFRank(&c, X, Xc, qnrm, shift, nl, cent, m, C, rank));
+  PetscCall(PetscMalloc6(nlocal, &perm, nlocal, &slist, nlocal, &sgid, nlocal, &qnrms, nl, &lsize, c.size, &rcounts));
+  for (PetscInt i = 0; i < nlocal; i++) slist[i] = rank[(size_t)i * m];
+  PetscCall(IVFArrange(&c, X, slist, perm, &nsend));
   PetscCall(PetscMalloc1((size_t)nlocal * dim, &Xs));
   for (PetscInt q = 0; q < nlocal; q++) {
     PetscCall(PetscArraycpy(Xs + (size_t)q * dim, Xc + (size_t)perm[q] * dim, dim));
-    slist[q] = pr.own[perm[q]];
     sgid[q]  = c.starts[c.rank] + perm[q];
     qnrms[q] = qnrm[perm[q]];
   }
+  for (PetscInt q = 0; q < nlocal; q++) slist[q] = rank[(size_t)perm[q] * m];
   PetscCall(PetscFree3(Xc, shift, qnrm));
-  /* inverse probes: the sorted queries of every list, ascending */
+  PetscCallMPI(MPI_Allgather(&nsend, 1, MPIU_INT, rcounts, 1, MPIU_INT, comm));
+  PetscCall(PetscArrayzero(lsize, nl));
+  for (PetscInt q = 0; q < nsend; q++) lsize[slist[q]]++;
+  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, lsize, (PetscMPIInt)nl, MPIU_INT, MPI_SUM, comm));
+  PetscCall(MPIU_Allreduce(&nsend, &Nsend, 1, MPIU_INT, MPI_SUM, comm));
+
+  /* probes of query q (search order): nprobe lists, more while they hold fewer than kc
+     travelling rows besides q, every list when even the m ranked ones do not */
+  PetscCall(PetscMalloc1(nlocal + 1, &pstart));
+  pstart[0] = 0;
+  for (PetscInt q = 0; q < nlocal; q++) {
+    const PetscInt *rk = rank + (size_t)perm[q] * m;
+    PetscInt        np = 0, rows = 0;
+    while (np < m && (np < nprobe || rows - 1 < c.kc)) rows += lsize[rk[np++]];
+    if (rows - 1 < c.kc) { /* 0 below: every list */
+      np   = 0;
+      rows = Nsend;
+      nall++;
+    }
+    pstart[q + 1] = pstart[q] + (np ? np : nl);
+    compared += rows;
+  }
+  PetscCall(PetscMalloc1(pstart[nlocal] + 1, &plist));
+  for (PetscInt q = 0; q < nlocal; q++) {
+    const PetscInt np = pstart[q + 1] - pstart[q];
+    for (PetscInt t = 0; t < np; t++) plist[pstart[q] + t] = np > m ? t : rank[(size_t)perm[q] * m + t]; /* np > m: every list */
+  }
+  PetscCall(PetscInfo(NULL, "kNN IVF: %" PetscInt_FMT " local rows probe every list (their nearest lists are too small), %" PetscInt_FMT " of %" PetscInt_FMT " rows travel\n", nall, nsend, nlocal));
+  PetscCall(PetscFree(rank));
+  /* inverse probes: the queries of every list, ascending */
+  PetscCall(PetscMalloc3(nl + 1, &qstart, pstart[nlocal] + 1, &qidx, nl + 1, &roff));
   PetscCall(PetscArrayzero(qstart, nl + 1));
-  for (PetscInt a = 0; a < pr.pstart[nlocal]; a++) qstart[pr.plist[a] + 1]++;
+  for (PetscInt a = 0; a < pstart[nlocal]; a++) qstart[plist[a] + 1]++;
   for (PetscInt L = 0; L < nl; L++) qstart[L + 1] += qstart[L];
   for (PetscInt q = 0; q < nlocal; q++)
-    for (PetscInt a = pr.pstart[perm[q]]; a < pr.pstart[perm[q] + 1]; a++) qidx[qstart[pr.plist[a]]++] = q;
+    for (PetscInt a = pstart[q]; a < pstart[q + 1]; a++) qidx[qstart[plist[a]]++] = q;
   for (PetscInt L = nl; L > 0; L--) qstart[L] = qstart[L - 1];
   qstart[0] = 0;
+  PetscCall(PetscFree(pstart));
+  PetscCall(PetscFree(plist));
+  PetscCall(PetscTime(&t1));
 
   KNNHeapInit(nlocal, c.kc, hkey, hidx);
   PetscCall(KNNProgressInit(&c, c.size, &progress));
-  s = (IVFSearchCtx){&c, nl, Xs, qnrms, slist, qstart, qidx, Q, C, rnrm, hkey, s.roff, hidx, 0, &progress};
+  s = (IVFSearchCtx){&c, nl, nsend, rcounts, Xs, qnrms, slist, qstart, qidx, Q, C, rnrm, hkey, roff, hidx, 0, &progress};
   {
     KNNRingArray ring[3] = {
       {c.rowtype, Xs   },
-      {inttype,   sgid },
-      {inttype,   slist},
+      {MPIU_INT,  sgid },
+      {MPIU_INT,  slist},
     };
-    PetscCall(KNNRingRun(&c, 3, ring, IVFSearchVisit, &s));
+    PetscCall(KNNRingRun(&c, rcounts, 3, ring, IVFSearchVisit, &s));
   }
   PetscCall(PetscLogFlops(s.flops));
 
@@ -337,17 +372,16 @@ PetscErrorCode SanetKNNIVF(MPI_Comm comm, const SanetKNNSpec *spec, PetscInt nlo
   for (PetscInt q = 0; q < nlocal; q++) PetscCall(PetscArraycpy(hidx2 + (size_t)perm[q] * c.kc, hidx + (size_t)q * c.kc, c.kc));
   PetscCall(KNNExactRerank(&c, X, hidx2, hd2, nbr, d2));
   PetscCall(PetscTime(&t2));
-  PetscCall(MPIU_Allreduce(&pr.compared, &compared, 1, MPIU_REAL, MPIU_SUM, comm));
-  PetscCall(PetscPrintf(comm, "  kNN ivf: %" PetscInt_FMT " lists (k-means on %" PetscInt_FMT " sampled rows), %" PetscInt_FMT " probed per row, %.2f%% of the pairs compared; quantizer %.1f s, search %.1f s\n", nl, nsample, nprobe, 100.0 * (double)compared / ((double)c.Nglobal * (double)c.Nglobal), t1 - t0, t2 - t1));
+  PetscCall(MPIU_Allreduce(&compared, &gcompared, 1, MPIU_REAL, MPIU_SUM, comm));
+  PetscCall(PetscPrintf(comm, "  kNN ivf: %" PetscInt_FMT " lists (k-means on %" PetscInt_FMT " sampled rows), %" PetscInt_FMT " probed per row, %" PetscInt_FMT " of %" PetscInt_FMT " rows searched (repeats of a row beyond %" PetscInt_FMT " per rank are not), %.2f%% of the pairs compared; quantizer %.1f s, search %.1f s\n", nl, nsample, nprobe, Nsend, c.Nglobal, c.kc + 1, 100.0 * (double)gcompared / ((double)c.Nglobal * (double)c.Nglobal), t1 - t0, t2 - t1));
   PetscCall(PetscLogEventEnd(SANET_KNN_IVF_EVENT, 0, 0, 0, 0));
 
   PetscCall(PetscFree2(hidx2, hd2));
   PetscCall(PetscFree(Xs));
-  PetscCall(PetscFree(s.roff));
-  PetscCall(PetscFree6(perm, slist, sgid, qstart, qidx, qnrms));
+  PetscCall(PetscFree3(qstart, qidx, roff));
+  PetscCall(PetscFree6(perm, slist, sgid, qnrms, lsize, rcounts));
   PetscCall(PetscFree5(C, Q, rnrm, hkey, hidx));
   PetscCall(PetscFree(cent));
-  PetscCall(IVFProbesDestroy(&pr));
   PetscCall(KNNTearDown(&c));
   PetscFunctionReturn(0);
 }
