@@ -1,9 +1,13 @@
 #!/usr/bin/python3
-"""Peers of `make bench` (bench/run.sh drives it): FAISS, SciPy ARPACK, scikit-learn.
+"""Peers of `make bench` (bench/run.sh drives it): FAISS, pynndescent, SciPy ARPACK, scikit-learn.
 
   peers.py info
   peers.py knn    PREFIX ROWS DIM K THREADS    FAISS IndexFlatL2 on PREFIX.patches.f32,
                                                recall against PREFIX.nbr.i32 / .d2.f64
+  peers.py knn_approx PREFIX ROWS DIM K THREADS NLIST NPROBE
+                                               FAISS IndexIVFFlat and pynndescent on the same
+                                               patches; recall@K of them and of ours
+                                               (PREFIX.ivf.nbr.i32) against PREFIX.nbr.i32
   peers.py eig    PREFIX NEIG TOL THREADS      eigsh on PREFIX.S.petsc (largest algebraic)
   peers.py kmeans H5 K ITERS RESTARTS THREADS  FAISS Kmeans and sklearn KMeans
                                                (/features if present, else /images/255)
@@ -41,6 +45,36 @@ def info():
         openblas_corename(), os.environ.get("OPENBLAS_CORETYPE", "(unset)")))
 
 
+def drop_self(I, D, k):
+    """k+1 results per row without the row itself (or, when > k+1 exact duplicates hide
+    it, without the last entry)."""
+    rows = I.shape[0]
+    own = I == np.arange(rows)[:, None]
+    drop = np.where(own.any(1), own.argmax(1), k)
+    keep = np.ones_like(I, dtype=bool)
+    keep[np.arange(rows), drop] = False
+    return I[keep].reshape(rows, k), D[keep].reshape(rows, k)
+
+
+def exact_d2(X, I):
+    """Squared distances in double from every row of X to its listed neighbours I."""
+    Xd = X.astype(np.float64)
+    d = np.empty(I.shape)
+    for a in range(0, I.shape[0], 4096):
+        b = min(I.shape[0], a + 4096)
+        d[a:b] = ((Xd[a:b, None, :] - Xd[I[a:b]]) ** 2).sum(-1)
+    return d
+
+
+def recall(X, exact, d2, approx):
+    """recall@k two ways: the fraction of the exact neighbour ids found in the approximate
+    lists, and the fraction of approximate neighbours no farther than the exact k-th
+    (ties: of equally distant rows, e.g. the many zero patches, any is a right answer)."""
+    ids = (approx[:, :, None] == exact[:, None, :]).any(2).sum() / exact.size
+    tie = (exact_d2(X, approx) <= d2[:, -1:] * (1 + 1e-9) + 1e-12).mean()
+    return "recall=%.4f recall_ties=%.4f" % (ids, tie)
+
+
 def knn(prefix, rows, dim, k, threads):
     import faiss
     faiss.omp_set_num_threads(threads)
@@ -51,13 +85,7 @@ def knn(prefix, rows, dim, k, threads):
         index.add(X)
         D, I = index.search(X, k + 1)
         sec = time.perf_counter() - t0
-    # drop each row itself (or, when > k+1 exact duplicates hide it, the last entry)
-    own = I == np.arange(rows)[:, None]
-    drop = np.where(own.any(1), own.argmax(1), k)
-    keep = np.ones_like(I, dtype=bool)
-    keep[np.arange(rows), drop] = False
-    If = I[keep].reshape(rows, k)
-    Df = D[keep].reshape(rows, k)
+    If, Df = drop_self(I, D, k)
     print("bench-data: faiss-knn threads=%d N=%d dim=%d k=%d seconds=%.3f gflops=%.2f" % (
         threads, rows, dim, k, sec, 2.0 * rows * rows * dim / sec / 1e9))
     nbr = np.fromfile(prefix + ".nbr.i32", dtype=np.int32).reshape(rows, k)
@@ -67,17 +95,49 @@ def knn(prefix, rows, dim, k, threads):
     inter = np.array([len(np.intersect1d(a, b, assume_unique=False)) for a, b in zip(nbr, If)])
     setrec = inter.sum() / (rows * k)
     # exact (double) distances of FAISS's neighbours, so both sides compare exactly
-    Xd = X.astype(np.float64)
-    dfx = np.empty((rows, k))
-    for a in range(0, rows, 4096):
-        b = min(rows, a + 4096)
-        dfx[a:b] = ((Xd[a:b, None, :] - Xd[If[a:b]]) ** 2).sum(-1)
+    dfx = exact_d2(X, If)
     kth = dfx.max(1)
     tie = (d2 <= kth[:, None] * (1 + 1e-9) + 1e-12).mean()
     tie_f = (dfx <= d2[:, -1:] * (1 + 1e-9) + 1e-12).mean()
     kdiff = np.abs(d2[:, -1] - kth).max()
     print("bench-data: knn-recall set=%.4f ours_within_faiss_kth=%.4f faiss_within_ours_kth=%.4f max_kth_distance_diff=%.3g" % (
         setrec, tie, tie_f, kdiff))
+
+
+def knn_approx(prefix, rows, dim, k, threads, nlist, nprobe):
+    """Ours (PREFIX.ivf.nbr.i32), FAISS IndexIVFFlat with the same nlist, nprobe, training
+    sample per list and k-means iterations, and pynndescent, each against the exact
+    lists PREFIX.nbr.i32. Peer times include training and building the index."""
+    import faiss
+    X = np.fromfile(prefix + ".patches.f32", dtype=np.float32).reshape(rows, dim)
+    exact = np.fromfile(prefix + ".nbr.i32", dtype=np.int32).reshape(rows, k)
+    d2 = np.fromfile(prefix + ".d2.f64", dtype=np.float64).reshape(rows, k)
+    ours = np.fromfile(prefix + ".ivf.nbr.i32", dtype=np.int32).reshape(rows, k)
+    print("bench-data: ours-ivf N=%d nlist=%d nprobe=%d %s" % (rows, nlist, nprobe, recall(X, exact, d2, ours)))
+    faiss.omp_set_num_threads(threads)
+    with blas_threads(threads):
+        t0 = time.perf_counter()
+        quantizer = faiss.IndexFlatL2(dim)
+        index = faiss.IndexIVFFlat(quantizer, dim, nlist)
+        index.cp.max_points_per_centroid = 64  # ours trains on 64 rows per list
+        index.cp.niter = 25
+        index.cp.seed = 1234
+        index.train(X)
+        index.add(X)
+        index.nprobe = nprobe
+        t1 = time.perf_counter()
+        D, I = index.search(X, k + 1)
+        sec = time.perf_counter() - t0
+    I, D = drop_self(I, D, k)
+    print("bench-data: faiss-ivf threads=%d N=%d nlist=%d nprobe=%d seconds=%.3f train_add_seconds=%.3f %s" % (
+        threads, rows, nlist, nprobe, sec, t1 - t0, recall(X, exact, d2, I)))
+    from pynndescent import NNDescent
+    NNDescent(X[:2000], n_neighbors=k + 1, n_jobs=threads, random_state=0)  # numba compiles here, untimed
+    t0 = time.perf_counter()
+    I, D = NNDescent(X, n_neighbors=k + 1, n_jobs=threads, random_state=0).neighbor_graph
+    sec = time.perf_counter() - t0
+    I, D = drop_self(I, D, k)
+    print("bench-data: pynndescent threads=%d N=%d seconds=%.3f %s" % (threads, rows, sec, recall(X, exact, d2, I)))
 
 
 def read_petsc_aij(path):
@@ -150,6 +210,8 @@ def main(argv):
         info()
     elif cmd == "knn":
         knn(argv[2], int(argv[3]), int(argv[4]), int(argv[5]), int(argv[6]))
+    elif cmd == "knn_approx":
+        knn_approx(argv[2], int(argv[3]), int(argv[4]), int(argv[5]), int(argv[6]), int(argv[7]), int(argv[8]))
     elif cmd == "eig":
         eig(argv[2], int(argv[3]), float(argv[4]), int(argv[5]))
     elif cmd == "kmeans":

@@ -1,11 +1,12 @@
 #!/bin/bash
 # bench/run.sh: `make bench`. Ours (build/bench/sanet_bench, linked with libsanet.a)
-# against FAISS, SciPy and scikit-learn on the same data, same thread counts and the same
+# against FAISS, pynndescent, SciPy and scikit-learn on the same data, same thread counts and the same
 # OpenBLAS core type, in one run; prints one line per comparison
 #   bench: NAME ours=SECONDS peer=SECONDS ratio=OURS/PEER
 # and informative lines. Environment (defaults in brackets):
 #   BUILD [build]  BENCH_DATA [data/mnist-10k.h5]
-#   BENCH_KNN_IMAGES [2000]    first images whose layer-1 patches feed knn_exact and eig
+#   BENCH_KNN_IMAGES [2000]    first images whose layer-1 patches feed knn_exact, knn_approx and eig
+#   BENCH_IVF_NLIST [sqrt of the rows] BENCH_IVF_NPROBE [8]   knn_approx settings (both sides)
 #   BENCH_SCALE_IMAGES [1000]  first images for the memory scaling runs
 #   BENCH_SCALE_RANKS ["1 2 4 8"]
 #   BENCH_KMEANS_ITERS [30] BENCH_KMEANS_RESTARTS [3] BENCH_KMEANS_K [10]
@@ -35,7 +36,7 @@ LOG=$OUT/bench.log
 
 # Bench-only peers (not in tools/deps.sh: the program does not need them).
 missing=""
-for p in python3-faiss python3-scipy python3-sklearn python3-h5py python3-threadpoolctl; do
+for p in python3-faiss python3-pynndescent python3-scipy python3-sklearn python3-h5py python3-threadpoolctl; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
@@ -55,7 +56,7 @@ ours() { # NP ARGS...
 }
 peer() { # THREADS ARGS...
   local t=$1; shift
-  OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t "$PY" bench/peers.py "$@" </dev/null 2>&1 | tee -a "$LOG" | grep -v '^bench-data:' | sed 's/^/  /'
+  OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t NUMBA_NUM_THREADS=$t "$PY" bench/peers.py "$@" </dev/null 2>&1 | tee -a "$LOG" | grep -v '^bench-data:' | sed 's/^/  /'
 }
 last() { # PATTERN KEY: value of KEY on the last bench-data line matching PATTERN
   grep "^bench-data: $1" "$LOG" | tail -n 1 | sed -nE "s/.* $2=([^ ]+).*/\1/p"
@@ -117,6 +118,18 @@ if [ -n "${BENCH_KNN_PROBE-"-knn_tile_refs 1024"}" ]; then
   ours 1 -mode knn -input "$SUBKNN" -k $K ${BENCH_KNN_PROBE-"-knn_tile_refs 1024"}
   line "knn_exact_np1_probe(${BENCH_KNN_PROBE-"-knn_tile_refs 1024"})" "$(last "knn ranks=1 " seconds)" "$(last "faiss-knn threads=1 " seconds)" "(informative: ours with that option vs the FAISS time above; $(last "knn ranks=1 " gflops) GFLOP/s)"
 fi
+
+# ------------------------------------------------------------------------ knn_approx
+NLIST=${BENCH_IVF_NLIST:-$(awk -v n="$ROWS" 'BEGIN { printf "%d", sqrt(n) + 0.5 }')}
+NPROBE=${BENCH_IVF_NPROBE:-8}
+echo "# knn_approx: the same patches; ours SanetKNNIVF and FAISS IndexIVFFlat with nlist $NLIST, nprobe $NPROBE, 64 training rows per list, 25 k-means iterations; pynndescent with its defaults; recall@$K against the exact lists above (recall_ties: neighbours no farther than the exact k-th)"
+for np in 1 2; do
+  ours $np -mode knn_approx -input "$SUBKNN" -prefix "$P" -k $K -exact 0 -knn_nlist "$NLIST" -knn_nprobe "$NPROBE"
+  peer $np knn_approx "$P" "$ROWS" 121 $K $np "$NLIST" "$NPROBE"
+  OS=$(last "knn-approx ranks=$np " seconds) OR="ours recall $(last ours-ivf recall) ties $(last ours-ivf recall_ties)"
+  line "knn_approx_faiss_np$np" "$OS" "$(last "faiss-ivf threads=$np " seconds)" "($OR; faiss recall $(last "faiss-ivf threads=$np " recall) ties $(last "faiss-ivf threads=$np " recall_ties); exact search $(last "knn ranks=$np " seconds) s)"
+  line "knn_approx_pynndescent_np$np" "$OS" "$(last "pynndescent threads=$np " seconds)" "($OR; pynndescent recall $(last "pynndescent threads=$np " recall) ties $(last "pynndescent threads=$np " recall_ties))"
+done
 
 # ------------------------------------------------------------------------------- eig
 echo "# eig: $NEIG largest eigenpairs of S = D^-1/2 W D^-1/2 (smallest of L_sym), binary symmetrized k=$K graph of the same patches, tol $TOL"

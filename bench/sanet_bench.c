@@ -3,6 +3,8 @@
    -mode info     OpenBLAS core name, config, OPENBLAS_CORETYPE / thread settings
    -mode gemm     single-precision GEMM rate (cblas_sgemm) at a few sizes, all ranks at once
    -mode knn      layer-1 patches of -input, SanetKNNExact (-k), writes patches/neighbours
+   -mode knn_approx  the same, then SanetKNNIVF (-knn_nlist, -knn_nprobe; -exact 0 skips
+                  the exact search), writes its lists too
    -mode eig      L_sym eigenvectors (-neig) of the binary kNN graph read from -prefix,
                   SLEPc Krylov-Schur as in src/spectral/proc.c; writes S for the peer;
                   SpMV bandwidth and a STREAM triad in the same run
@@ -157,6 +159,36 @@ static PetscErrorCode RunKNN(MPI_Comm comm, PetscInt n, PetscInt dim, PetscInt N
   PetscFunctionReturn(0);
 }
 
+/* Neighbour lists as PREFIX.SUFFIX.{nbr.i32,d2.f64} in global row order. */
+static PetscErrorCode WriteNeighbors(MPI_Comm comm, const char *prefix, const char *suffix, PetscInt n, PetscInt rstart, PetscInt k, const PetscInt *nbr, const PetscReal *d2)
+{
+  int32_t *nb32;
+  char     path[PETSC_MAX_PATH_LEN];
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc1((size_t)n * k + 1, &nb32));
+  for (size_t i = 0; i < (size_t)n * k; i++) nb32[i] = (int32_t)nbr[i];
+  PetscCall(PetscSNPrintf(path, sizeof(path), "%s%s.nbr.i32", prefix, suffix));
+  PetscCall(WriteRows(comm, path, nb32, n, rstart, sizeof(int32_t) * k));
+  PetscCall(PetscSNPrintf(path, sizeof(path), "%s%s.d2.f64", prefix, suffix));
+  PetscCall(WriteRows(comm, path, d2, n, rstart, sizeof(PetscReal) * k));
+  PetscCall(PetscFree(nb32));
+  PetscFunctionReturn(0);
+}
+
+/* The patches (PREFIX.patches.f32) and their exact neighbours (PREFIX.nbr.i32, .d2.f64). */
+static PetscErrorCode WriteExact(MPI_Comm comm, const char *prefix, PetscInt n, PetscInt rstart, PetscInt N, PetscInt dim, const float *Xf, PetscInt k, const PetscInt *nbr, const PetscReal *d2)
+{
+  char path[PETSC_MAX_PATH_LEN];
+
+  PetscFunctionBegin;
+  PetscCall(PetscSNPrintf(path, sizeof(path), "%s.patches.f32", prefix));
+  PetscCall(WriteRows(comm, path, Xf, n, rstart, sizeof(float) * dim));
+  PetscCall(WriteNeighbors(comm, prefix, "", n, rstart, k, nbr, d2));
+  PetscCall(PetscPrintf(comm, "bench-data: knn-files %s.{patches.f32,nbr.i32,d2.f64} rows=%" PetscInt_FMT " dim=%" PetscInt_FMT " k=%" PetscInt_FMT "\n", prefix, N, dim, k));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode ModeKNN(MPI_Comm comm, const char *input, const char *prefix, PetscInt k)
 {
   PetscInt       n, dim, rstart, N, *nbr;
@@ -164,26 +196,45 @@ static PetscErrorCode ModeKNN(MPI_Comm comm, const char *input, const char *pref
   float         *Xf;
   PetscLogDouble sec;
   PetscMPIInt    size;
-  char           path[PETSC_MAX_PATH_LEN];
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCall(LoadPatches(comm, input, 11, 5, &n, &dim, &rstart, &N, &Xf));
   PetscCall(RunKNN(comm, n, dim, N, Xf, k, &nbr, &d2, &sec));
   PetscCall(PetscPrintf(comm, "bench-data: knn ranks=%d N=%" PetscInt_FMT " dim=%" PetscInt_FMT " k=%" PetscInt_FMT " seconds=%.3f gflops=%.2f\n", size, N, dim, k, sec, 2.0 * N * (double)N * dim / sec / 1e9));
-  if (prefix[0]) {
-    int32_t *nb32;
-    PetscCall(PetscMalloc1((size_t)n * k + 1, &nb32));
-    for (size_t i = 0; i < (size_t)n * k; i++) nb32[i] = (int32_t)nbr[i];
-    PetscCall(PetscSNPrintf(path, sizeof(path), "%s.patches.f32", prefix));
-    PetscCall(WriteRows(comm, path, Xf, n, rstart, sizeof(float) * dim));
-    PetscCall(PetscSNPrintf(path, sizeof(path), "%s.nbr.i32", prefix));
-    PetscCall(WriteRows(comm, path, nb32, n, rstart, sizeof(int32_t) * k));
-    PetscCall(PetscSNPrintf(path, sizeof(path), "%s.d2.f64", prefix));
-    PetscCall(WriteRows(comm, path, d2, n, rstart, sizeof(PetscReal) * k));
-    PetscCall(PetscFree(nb32));
-    PetscCall(PetscPrintf(comm, "bench-data: knn-files %s.{patches.f32,nbr.i32,d2.f64} rows=%" PetscInt_FMT " dim=%" PetscInt_FMT " k=%" PetscInt_FMT "\n", prefix, N, dim, k));
-  }
+  if (prefix[0]) PetscCall(WriteExact(comm, prefix, n, rstart, N, dim, Xf, k, nbr, d2));
+  PetscCall(PetscFree2(nbr, d2));
+  PetscCall(PetscFree(Xf));
+  PetscFunctionReturn(0);
+}
+
+/* ----------------------------------- knn_approx ------------------------------------- */
+/* SanetKNNIVF (-knn_nlist, -knn_nprobe) on the same patches, after the exact search
+   unless -exact 0 (then PREFIX.nbr.i32 of an earlier run is the reference); writes the
+   IVF lists as PREFIX.ivf.{nbr.i32,d2.f64} for peers.py, which computes every side's
+   recall against the exact lists. */
+static PetscErrorCode ModeKNNApprox(MPI_Comm comm, const char *input, const char *prefix, PetscInt k, PetscBool exact)
+{
+  PetscInt       n, dim, rstart, N, *nbr;
+  PetscReal     *d2;
+  float         *Xf;
+  PetscLogDouble sec = 0, t0, t1;
+  PetscMPIInt    size;
+  SanetKNNSpec   spec;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCall(SanetKNNSpecSetFromOptions(comm, NULL, 0, 0, &spec));
+  PetscCall(LoadPatches(comm, input, 11, 5, &n, &dim, &rstart, &N, &Xf));
+  if (exact) {
+    PetscCall(RunKNN(comm, n, dim, N, Xf, k, &nbr, &d2, &sec));
+    if (prefix[0]) PetscCall(WriteExact(comm, prefix, n, rstart, N, dim, Xf, k, nbr, d2));
+  } else PetscCall(PetscMalloc2((size_t)n * k + 1, &nbr, (size_t)n * k + 1, &d2));
+  PetscCall(Wall(comm, &t0));
+  PetscCall(SanetKNNIVF(comm, &spec, n, dim, Xf, k, nbr, d2));
+  PetscCall(Wall(comm, &t1));
+  PetscCall(PetscPrintf(comm, "bench-data: knn-approx ranks=%d N=%" PetscInt_FMT " dim=%" PetscInt_FMT " k=%" PetscInt_FMT " nlist=%" PetscInt_FMT " nprobe=%" PetscInt_FMT " exact_seconds=%.3f seconds=%.3f\n", size, N, dim, k, spec.nlist, spec.nprobe, sec, t1 - t0));
+  if (prefix[0]) PetscCall(WriteNeighbors(comm, prefix, ".ivf", n, rstart, k, nbr, d2));
   PetscCall(PetscFree2(nbr, d2));
   PetscCall(PetscFree(Xf));
   PetscFunctionReturn(0);
@@ -493,7 +544,7 @@ int main(int argc, char **argv)
   char      mode[64] = "info", input[PETSC_MAX_PATH_LEN] = "", prefix[PETSC_MAX_PATH_LEN] = "", features[PETSC_MAX_PATH_LEN] = "";
   PetscInt  k = 17, neig = 64, N = 0, K = 10;
   PetscReal tol = 1e-6;
-  PetscBool hw = PETSC_TRUE;
+  PetscBool hw = PETSC_TRUE, exact = PETSC_TRUE;
   MPI_Comm  comm;
 
   PetscCall(SlepcInitialize(&argc, &argv, NULL, NULL));
@@ -508,9 +559,11 @@ int main(int argc, char **argv)
   PetscCall(PetscOptionsGetInt(NULL, NULL, "-clusters", &K, NULL));
   PetscCall(PetscOptionsGetReal(NULL, NULL, "-tol", &tol, NULL));
   PetscCall(PetscOptionsGetBool(NULL, NULL, "-hw", &hw, NULL));
+  PetscCall(PetscOptionsGetBool(NULL, NULL, "-exact", &exact, NULL));
   if (!strcmp(mode, "info")) PetscCall(ModeInfo());
   else if (!strcmp(mode, "gemm")) PetscCall(ModeGemm(comm));
   else if (!strcmp(mode, "knn")) PetscCall(ModeKNN(comm, input, prefix, k));
+  else if (!strcmp(mode, "knn_approx")) PetscCall(ModeKNNApprox(comm, input, prefix, k, exact));
   else if (!strcmp(mode, "eig")) PetscCall(ModeEig(comm, prefix, N, k, neig, tol, hw));
   else if (!strcmp(mode, "scale")) PetscCall(ModeScale(comm, input, k, neig, tol));
   else if (!strcmp(mode, "kmeans")) PetscCall(ModeKMeans(comm, input, features, K));
