@@ -11,11 +11,12 @@
    serial run; empty clusters are dropped. Every row's list is its nearest centroid, its
    probes the nprobe nearest (float GEMM pre-selection, exact double ranking, ties by
    centroid id), extended along that ranking while the probed lists hold fewer than the
-   kc candidates pass 1 keeps (and to every list if even that is not enough), so every
-   row gets k true neighbours.
+   kc candidates pass 1 keeps (and to every list if even that is not enough), so no
+   row is left with an empty slot.
 
    Search: each rank sorts its rows by list, so a travelling block holds each list as a
-   contiguous run. For every list, the local queries that probe it are gathered in tiles
+   contiguous run; repeats of a row beyond kc+1 per rank stay home (IVFArrange says why
+   that is exact). For every list, the local queries that probe it are gathered in tiles
    and multiplied by the run (sgemm), and the tile is merged into the (key, global index)
    heaps by the scan of the exact search. The work is about nprobe/nlist of the exact
    search's when the lists are balanced; memory stays O(N/P) (the sorted copy, the
