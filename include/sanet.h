@@ -60,6 +60,11 @@ typedef struct {
 } SanetPatchSpec;
 PetscErrorCode SanetPatchSetUp(SanetPatchSpec *, PetscInt m, PetscInt n, PetscInt c);
 PetscErrorCode SanetPatchExtract(const SanetPatchSpec *, const SanetMaps *, PetscReal *X /* nlocal*mo*no x dim */);
+/* Moment-based deskewing of one m x n x c map: a horizontal shear about the centroid row
+   that makes the ink's row/column covariance zero (upright strokes), bilinear
+   interpolation, zero outside; with recenter the centre of mass also moves to the centre
+   of the map. A blank map is copied. */
+PetscErrorCode SanetDeskewImage(PetscInt m, PetscInt n, PetscInt c, const PetscReal in[], PetscBool recenter, PetscReal out[]);
 /* The patch x patch patches of every image of an input file, with padding and centring
    (as a first layer takes them), as float rows like a layer hands to the kNN: nlocal rows
    of dim on this rank (its block of images), in image order. X is PetscMalloc'ed. */
@@ -195,8 +200,8 @@ PetscErrorCode SanetProcDestroy(SanetProc *);
 
 /* -------------------------------------- layers -------------------------------------- */
 /* A network is a list of layers named in -network; a name's leading letters give its type
-   (sal*, pool*, bin*, code*) and the name is the layer's options prefix (-sal1_...). */
-typedef enum { SANET_LAYER_SAL, SANET_LAYER_POOL, SANET_LAYER_BIN, SANET_LAYER_CODE } SanetLayerType;
+   (sal*, pool*, bin*, code*, deskew*) and the name is the layer's options prefix (-sal1_...). */
+typedef enum { SANET_LAYER_SAL, SANET_LAYER_POOL, SANET_LAYER_BIN, SANET_LAYER_CODE, SANET_LAYER_DESKEW } SanetLayerType;
 PETSC_EXTERN const char *const SanetLayerTypes[];
 typedef struct _p_SanetLayer *SanetLayer;
 
@@ -211,6 +216,7 @@ PetscErrorCode SanetLayerApply(SanetLayer, const SanetMaps *in, SanetMaps *out);
 PetscErrorCode SanetLayerEstimateMemory(SanetLayer, PetscInt Nglobal, PetscInt m, PetscInt n, PetscInt c, PetscMPIInt P, PetscReal *bytes);
 PetscErrorCode SanetLayerView(SanetLayer, PetscViewer);
 PetscErrorCode SanetLayerGetName(SanetLayer, const char **);
+PetscErrorCode SanetLayerGetType(SanetLayer, SanetLayerType *);
 /* What the last Apply did, a line per procedure (sizes, iterations, residuals, time). */
 PetscErrorCode SanetLayerGetSummary(SanetLayer, const char **);
 PetscErrorCode SanetLayerDestroy(SanetLayer *);

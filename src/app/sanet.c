@@ -87,7 +87,7 @@ int main(int argc, char **argv)
   PetscCall(PetscOptionsBool("-resume", "Reuse every stage file in -output whose options and input match", NULL, resume, &resume, NULL));
   PetscCall(PetscOptionsReal("-memory_per_rank_mb", "With -dry_run: memory each rank may use (MB), to say how many ranks the run needs", NULL, rank_mb, &rank_mb, NULL));
   PetscCall(PetscOptionsBool("-dry_run", "Validate input and options, print the plan, compute nothing", NULL, dry_run, &dry_run, NULL));
-  PetscCall(PetscOptionsStringArray("-network", "Layers in order (sal*, pool*, bin*, code*)", NULL, names, &nlayers, &set));
+  PetscCall(PetscOptionsStringArray("-network", "Layers in order (sal*, pool*, bin*, code*, deskew*)", NULL, names, &nlayers, &set));
   PetscOptionsEnd();
   PetscCheck(input[0], comm, PETSC_ERR_USER_INPUT, "Missing -input DATA.h5");
   PetscCheck(outdir[0] || dry_run, comm, PETSC_ERR_USER_INPUT, "Missing -output DIR");
@@ -100,11 +100,15 @@ int main(int argc, char **argv)
   }
   PetscCall(CheckBLASKernel(comm));
 
-  /* Options first: a bad option fails before any data is read. */
-  for (PetscInt l = 0; l < nlayers; l++) {
+  /* Options first: a bad option fails before any data is read. The first spectral layer
+     reads images (deskewing keeps them images). */
+  for (PetscInt l = 0, images_in = 1; l < nlayers; l++) {
+    SanetLayerType type;
     PetscCall(SanetLayerCreate(comm, names[l], &layer[l]));
     PetscCall(SanetLayerSetSeed(layer[l], (unsigned long)seed, l));
-    PetscCall(SanetLayerSetFromOptions(layer[l], (PetscBool)(l == 0)));
+    PetscCall(SanetLayerGetType(layer[l], &type));
+    PetscCall(SanetLayerSetFromOptions(layer[l], (PetscBool)images_in));
+    images_in = images_in && type == SANET_LAYER_DESKEW;
   }
   PetscCall(SanetKMeansCreate(comm, &km));
   PetscCall(SanetKMeansSetOptionsPrefix(km, "kmeans_"));

@@ -1,7 +1,7 @@
 #include "sanet.h"
 #include <cblas.h>
 
-const char *const SanetLayerTypes[] = {"sal", "pool", "bin", "code", "SanetLayerType", "SANET_LAYER_", NULL};
+const char *const SanetLayerTypes[] = {"sal", "pool", "bin", "code", "deskew", "SanetLayerType", "SANET_LAYER_", NULL};
 
 typedef enum { SANET_ZERO_KEEP, SANET_ZERO_DROP } SanetZeroPatches;
 static const char *const SanetZeroPatchModes[] = {"keep", "drop", "SanetZeroPatches", "SANET_ZERO_", NULL};
@@ -33,6 +33,8 @@ struct _p_SanetLayer {
   /* code */
   PetscInt       code_len;
   SanetCodeOrder code_order;
+  /* deskew */
+  PetscBool recenter;
 };
 
 PetscErrorCode SanetLayerCreate(MPI_Comm comm, const char name[], SanetLayer *layer)
@@ -45,17 +47,18 @@ PetscErrorCode SanetLayerCreate(MPI_Comm comm, const char name[], SanetLayer *la
   l->comm = comm;
   PetscCall(PetscStrncpy(l->name, name, sizeof(l->name)));
   PetscCall(PetscSNPrintf(l->prefix, sizeof(l->prefix), "%s_", name));
-  for (PetscInt t = SANET_LAYER_CODE; t >= 0 && !found; t--) {
+  for (PetscInt t = SANET_LAYER_DESKEW; t >= 0 && !found; t--) {
     PetscCall(PetscStrbeginswith(name, SanetLayerTypes[t], &found));
     if (found) l->type = (SanetLayerType)t;
   }
-  PetscCheck(found, comm, PETSC_ERR_ARG_WRONG, "-network: layer name '%s' must start with sal, pool, bin or code", name);
+  PetscCheck(found, comm, PETSC_ERR_ARG_WRONG, "-network: layer name '%s' must start with sal, pool, bin, code or deskew", name);
   l->patch_hw[0] = l->patch_hw[1] = 4;
   l->patch.stride                  = 1;
   l->budget_mb                     = 4096;
   l->pool_size                     = 2;
   l->pool_stride                   = 1;
   l->code_len                      = 8;
+  l->recenter                      = PETSC_FALSE;
   *layer                           = l;
   PetscFunctionReturn(0);
 }
@@ -95,6 +98,8 @@ PetscErrorCode SanetLayerSetFromOptions(SanetLayer l, PetscBool first)
   } else if (l->type == SANET_LAYER_CODE) {
     PetscCall(PetscOptionsInt("-L", "Binary maps per decimal map", NULL, l->code_len, &l->code_len, NULL));
     PetscCall(PetscOptionsEnum("-order", "Group maps by eigenvalue over the whole layer or within each procedure", NULL, SanetCodeOrders, (PetscEnum)l->code_order, (PetscEnum *)&l->code_order, NULL));
+  } else if (l->type == SANET_LAYER_DESKEW) {
+    PetscCall(PetscOptionsBool("-recenter", "Also move each image's centre of mass to the centre of the map", NULL, l->recenter, &l->recenter, NULL));
   }
   PetscOptionsEnd();
   if (l->type == SANET_LAYER_SAL) {
@@ -144,6 +149,7 @@ PetscErrorCode SanetLayerGetOutputShape(SanetLayer l, PetscInt m, PetscInt n, Pe
     *no = (n - l->pool_size) / l->pool_stride + 1;
     break;
   case SANET_LAYER_BIN:
+  case SANET_LAYER_DESKEW:
     break;
   case SANET_LAYER_CODE:
     *co = (c + l->code_len - 1) / l->code_len; /* global order; per procedure may add a few */
@@ -380,6 +386,11 @@ PetscErrorCode SanetLayerApply(SanetLayer l, const SanetMaps *in, SanetMaps *out
   case SANET_LAYER_CODE:
     PetscCall(LayerApplyCode(l, in, out));
     break;
+  case SANET_LAYER_DESKEW: {
+    const size_t per = (size_t)in->m * in->n * in->c;
+    PetscCall(SanetMapsCreate(l->comm, in->Nglobal, in->m, in->n, in->c, out));
+    for (PetscInt img = 0; img < in->nlocal; img++) PetscCall(SanetDeskewImage(in->m, in->n, in->c, in->data + img * per, l->recenter, out->data + img * per));
+  } break;
   }
   if (l->type != SANET_LAYER_SAL && l->type != SANET_LAYER_CODE && in->eigval) {
     PetscCall(PetscMalloc1(in->c, &out->eigval));
@@ -441,6 +452,9 @@ PetscErrorCode SanetLayerView(SanetLayer l, PetscViewer viewer)
   case SANET_LAYER_CODE:
     PetscCall(PetscViewerASCIIPrintf(viewer, "%s: coding, groups of %" PetscInt_FMT " by ascending eigenvalue (%s order)\n", l->name, l->code_len, SanetCodeOrders[l->code_order]));
     break;
+  case SANET_LAYER_DESKEW:
+    PetscCall(PetscViewerASCIIPrintf(viewer, "%s: deskewing by image moments%s\n", l->name, l->recenter ? ", centre of mass to the centre" : ""));
+    break;
   }
   PetscFunctionReturn(0);
 }
@@ -456,6 +470,13 @@ PetscErrorCode SanetLayerGetName(SanetLayer l, const char **name)
 {
   PetscFunctionBegin;
   *name = l->name;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetLayerGetType(SanetLayer l, SanetLayerType *type)
+{
+  PetscFunctionBegin;
+  *type = l->type;
   PetscFunctionReturn(0);
 }
 
