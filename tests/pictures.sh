@@ -88,7 +88,7 @@ for name, want in (('clusters.png', (3 * 66 + 2, 4 * 66 + 2)), ('confusion.png',
 PYEOF
 # Errors name the file or option.
 out=$("$BUILD/sanet-pictures" -input "$TMP/m.h5" -output "$TMP/m" -stride 4 2>&1) && { echo "FAIL: -stride 4 accepted for a stride-5 layer"; exit 1; }
-echo "$out" | grep -q 'stage-1-sal1.h5 has a 6x6 patch grid but -patch 11 -stride 4' || { echo "$out" | tail; echo "FAIL: no message about -stride"; exit 1; }
+echo "$out" | grep -qE 'stage-[0-9]+-sal1.h5 has a 6x6 patch grid but -patch 11 -stride 4' || { echo "$out" | tail; echo "FAIL: no message about -stride"; exit 1; }
 out=$("$BUILD/sanet-pictures" -input "$TMP/m.h5" -output "$TMP/nowhere" 2>&1) && { echo "FAIL: missing result.h5 accepted"; exit 1; }
 echo "$out" | grep -q "$TMP/nowhere/result.h5" || { echo "$out" | tail; echo "FAIL: message does not name result.h5"; exit 1; }
 echo PASS

@@ -7,7 +7,8 @@ static const char help[] = "sanet-pictures: pictures of a sanet run as PNG files
                            "                       (mean of /features over its members; Euclidean), nearest first\n"
                            "    DIR/confusion.png  the confusion matrix (rows: classes, columns: clusters), cells\n"
                            "                       shaded by count (black: the largest cell), when result.h5 has it\n"
-                           "    DIR/patterns.png   layer-1 visual patterns, when a stage file DIR/stage-1-*.h5 exists:\n"
+                           "    DIR/patterns.png   layer-1 visual patterns, from the first spectral layer's stage file\n"
+                           "                       DIR/stage-<i>-sal*.h5 (patches cut from -input, so undeskewed):\n"
                            "                       k-means of the per-patch layer-1 features into P patterns, each\n"
                            "                       the mean of its image patches (contrast stretched), 8 per row\n"
                            "  -per_cluster n     images per cluster row (default 8)\n"
@@ -23,6 +24,8 @@ static const char help[] = "sanet-pictures: pictures of a sanet run as PNG files
 #include "sanet.h"
 #include <png.h>
 #include <glob.h>
+#include <stdlib.h>
+#include <string.h>
 #include <errno.h>
 #include <unistd.h>
 
@@ -444,11 +447,14 @@ int main(int argc, char **argv)
   PetscCallHDF5(H5Fclose(rfile));
 
   if (P > 0) {
-    PetscCall(PetscSNPrintf(pattern, sizeof(pattern), "%s/stage-1-*.h5", dir));
+    PetscCall(PetscSNPrintf(pattern, sizeof(pattern), "%s/stage-*-sal*.h5", dir));
     grc = glob(pattern, 0, NULL, &g);
     if (grc == 0 && g.gl_pathc >= 1) {
+      size_t first = 0; /* the first spectral layer: lowest stage number, not glob's text order */
+      for (size_t a = 1; a < g.gl_pathc; a++)
+        if (atol(g.gl_pathv[a] + strlen(dir) + 7) < atol(g.gl_pathv[first] + strlen(dir) + 7)) first = a;
       PetscCall(PetscSNPrintf(out, sizeof(out), "%s/patterns.png", dir));
-      PetscCall(PicturePatterns(&img, g.gl_pathv[0], P, patch, stride, maximages, zoom, seed, out));
+      PetscCall(PicturePatterns(&img, g.gl_pathv[first], P, patch, stride, maximages, zoom, seed, out));
     } else PetscCall(PetscPrintf(PETSC_COMM_SELF, "no %s: no patterns.png\n", pattern));
     if (grc == 0) globfree(&g);
   }
