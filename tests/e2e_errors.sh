@@ -41,6 +41,7 @@ clusters_big)  expect_fail "-clusters" -- -input "$IN" -output "$OUT" "${BASE[@]
 patch_zero)    expect_fail "-sal1_patch" -- -input "$IN" -output "$OUT" "${BASE[@]}" -sal1_patch 0 ;;
 pool_big)      expect_fail "-pool_size" -- -input "$IN" -output "$OUT" "${BASE[@]}" -pool_size 100 ;;
 unknown_layer) expect_fail "foo1" -- -input "$IN" -output "$OUT" "${BASE[@]}" -network sal1,foo1 ;;
+deskew_late)   expect_fail "deskew" -- -input "$IN" -output "$OUT" "${BASE[@]}" -network sal1,deskew ;;
 bad_output)    OUT=/proc/sanet-out; expect_fail "/proc/sanet-out" -- -input "$IN" -output /proc/sanet-out "${BASE[@]}" ;;
 seed_negative) expect_fail "-seed" -- -input "$IN" -output "$OUT" "${BASE[@]}" -seed -1 ;;
 *) echo "usage: $0 CASE"; exit 2 ;;

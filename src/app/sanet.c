@@ -107,6 +107,7 @@ int main(int argc, char **argv)
     PetscCall(SanetLayerCreate(comm, names[l], &layer[l]));
     PetscCall(SanetLayerSetSeed(layer[l], (unsigned long)seed, l));
     PetscCall(SanetLayerGetType(layer[l], &type));
+    PetscCheck(type != SANET_LAYER_DESKEW || images_in, comm, PETSC_ERR_ARG_WRONG, "-network: %s deskews images, so it must come before the first sal, pool, bin or code layer", names[l]);
     PetscCall(SanetLayerSetFromOptions(layer[l], (PetscBool)images_in));
     images_in = images_in && type == SANET_LAYER_DESKEW;
   }
