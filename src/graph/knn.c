@@ -23,8 +23,8 @@
    The pieces declared in knn_impl.h are shared with the IVF search (knn_ivf.c). */
 
 #define KNN_TILE_QUERIES 256  /* rows of the distance tile (queries) */
-#define KNN_TILE_REFS    4096 /* columns of the distance tile (references): 4 MB tile */
-#define KNN_CHUNK        16   /* columns tested at once against the k-th best */
+#define KNN_TILE_REFS    1024 /* columns of the distance tile (references): a 1 MB tile stays in L2 for the scan */
+#define KNN_CHUNK        32   /* columns tested at once against the k-th best */
 
 static PetscLogEvent SANET_KNN_EVENT = 0;
 
@@ -163,40 +163,73 @@ static inline float KNNKey(float c, float nqi, float rn, float snap)
   return (d <= snap * s) ? 0.0f : d;
 }
 
+/* Screening threshold for c + |r|^2 of a query with norm nqi and k-th best key thr: the
+   difference thr - nqi plus the rounding pad, in double, rounded up to float. */
+static inline float KNNScreen(float thr, float nqi, double pad)
+{
+  double t = (double)thr - (double)nqi + pad;
+  float  f = (float)t;
+  return (double)f >= t ? f : nextafterf(f, INFINITY);
+}
+
 /* Turns one GEMM tile C = -2 Q R^T (nq x nr, compact rows) into distance keys and merges
    them into the heaps of the nq queries. A NaN entry marks the query itself; it fails
-   every `<=` test and is never selected. Each chunk is tested against the current k-th
-   best in one branch-free (vectorised) loop that only reads the tile; the keys of the
-   rare chunks holding a candidate are recomputed for the scalar merge. Cloned for
-   AVX-512 and AVX2 (picked at load time): the scan is a quarter of the kNN time and the
-   default -O2 build has only SSE. No multiply-add is contracted (-std=c11 implies
-   -ffp-contract=off), so the keys are bitwise the same in every clone. */
+   every `<=` test and is never selected. Each chunk is screened by c + |r|^2 <= thr -
+   |q|^2 + pad (three vector operations per entry against seven for the keys
+   themselves); the keys of a chunk that passes are computed for the scalar merge. The
+   pad covers the float roundings of both ways of summing (|c| <= |q|^2 + |r|^2) and the
+   snap to 0, so no chunk that holds a key <= the k-th best is skipped. Cloned for AVX-512 and AVX2
+   (picked at load time; the default -O2 build has only SSE). No multiply-add is
+   contracted (-std=c11 implies -ffp-contract=off), so the keys are bitwise the same in
+   every clone. */
 __attribute__((target_clones("avx512f", "avx2", "default"))) void KNNScanTile(PetscInt nq, PetscInt nr, const float *restrict C, const float *restrict qnrm, const PetscInt *restrict qmap, const float *restrict rnrm, float snap, PetscInt rglobal0, const PetscInt *restrict rglobal, PetscInt k, float *restrict hkey, PetscInt *restrict hidx)
 {
+  const double slack = (double)snap + 16.0 * FLT_EPSILON;
+  float        rmax  = 0.0f;
+
+  for (PetscInt j = 0; j < nr; j++) rmax = PetscMax(rmax, rnrm[j]);
   for (PetscInt i = 0; i < nq; i++) {
     const PetscInt        qi  = qmap ? qmap[i] : i;
     const float *restrict c   = C + (size_t)i * nr;
     float *restrict       key = hkey + (size_t)qi * k;
     PetscInt *restrict    idx = hidx + (size_t)qi * k;
     const float           nqi = qnrm[qi];
-    float                 thr = key[0];
+    const double          pad = slack * ((double)nqi + (double)rmax);
+    float                 thr = key[0], screen = KNNScreen(thr, nqi, pad);
 
     for (PetscInt j0 = 0; j0 < nr; j0 += KNN_CHUNK) {
       const PetscInt jn  = PetscMin(KNN_CHUNK, nr - j0);
       int            any = 0;
       if (jn == KNN_CHUNK) { /* constant trip count: vectorised even at -O2 */
-        for (int j = 0; j < KNN_CHUNK; j++) any |= (KNNKey(c[j0 + j], nqi, rnrm[j0 + j], snap) <= thr);
+        for (int j = 0; j < KNN_CHUNK; j++) any |= (c[j0 + j] + rnrm[j0 + j] <= screen);
       } else {
-        for (PetscInt j = j0; j < nr; j++) any |= (KNNKey(c[j], nqi, rnrm[j], snap) <= thr);
+        for (PetscInt j = j0; j < nr; j++) any |= (c[j] + rnrm[j] <= screen);
       }
       if (!any) continue;
+      if (jn == KNN_CHUNK) { /* the keys themselves, vectorised: most chunks passed by the screen hold only ties that lose on index (repeated rows) */
+        const PetscInt idx0 = idx[0];
+        int            win  = 0;
+        if (rglobal) { /* two loops: a select between the arrays would be a masked load from NULL, which traps to microcode */
+          for (int j = 0; j < KNN_CHUNK; j++) {
+            const float d = KNNKey(c[j0 + j], nqi, rnrm[j0 + j], snap);
+            win |= (d < thr) | ((d == thr) & (rglobal[j0 + j] < idx0));
+          }
+        } else {
+          for (int j = 0; j < KNN_CHUNK; j++) {
+            const float d = KNNKey(c[j0 + j], nqi, rnrm[j0 + j], snap);
+            win |= (d < thr) | ((d == thr) & (rglobal0 + j0 + j < idx0));
+          }
+        }
+        if (!win) continue;
+      }
       for (PetscInt j = j0; j < j0 + jn; j++) {
         float    d = KNNKey(c[j], nqi, rnrm[j], snap);
         PetscInt g = rglobal ? rglobal[j] : rglobal0 + j;
         if (!(d <= thr)) continue;
         if (d == thr && g > idx[0]) continue;
         KNNHeapReplaceTop(k, key, idx, d, g);
-        thr = key[0];
+        thr    = key[0];
+        screen = KNNScreen(thr, nqi, pad);
       }
     }
   }
