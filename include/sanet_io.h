@@ -24,3 +24,7 @@ PetscErrorCode SanetReadCIFAR(PetscInt nfiles, const char *const files[], PetscI
 PetscErrorCode SanetReadPNGFolder(const char dir[], SanetRawImages *);
 
 PetscErrorCode SanetRawImagesDestroy(SanetRawImages *);
+
+/* Appends src to dst (an empty dst takes src over) and empties src. Image sizes must
+   agree and labels be on both or neither; srcname names src in the error. */
+PetscErrorCode SanetRawImagesAppend(SanetRawImages *dst, SanetRawImages *src, const char srcname[]);

@@ -2,8 +2,9 @@
 #include "sanet_io.h"
 
 static const char help[] = "Converts an image dataset to the sanet input layout (HDF5: /images [N,H,W,C] uint8, /labels [N] int32).\n"
-                           "Usage: sanet-convert -format mnist|cifar10|cifar100|png -images INPUT [-labels FILE] -o OUT.h5\n"
-                           "  -format mnist     -images IDX images file (plain or .gz), -labels IDX labels file (optional)\n"
+                           "Usage: sanet-convert -format mnist|cifar10|cifar100|png -images INPUT[,INPUT...] [-labels FILE[,FILE...]] -o OUT.h5\n"
+                           "  -format mnist     -images IDX images file(s) (plain or .gz), -labels IDX labels file(s) (optional); several\n"
+                           "                    comma-separated files are joined in order (train,t10k gives the 70,000 digits)\n"
                            "  -format cifar10   -images batch file(s), comma-separated (data_batch_1.bin,...)\n"
                            "  -format cifar100  -images batch file(s), comma-separated (train.bin,...); fine labels are kept\n"
                            "  -format png       -images DIR with one subfolder of PNG files per class (sorted names give labels 0,1,...)\n"
@@ -31,17 +32,32 @@ static PetscErrorCode Convert(void)
   PetscCall(PetscStrcmp(format, "png", &ispng));
   PetscCheck(ismnist || isc10 || isc100 || ispng, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Option -format %s is not known: give mnist, cifar10, cifar100 or png", format);
   PetscCheck(ismnist || !haslab, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Option -labels is only used with -format mnist (format %s keeps labels with the images)", format);
-  if (isc10 || isc100) {
+  if (isc10 || isc100 || ismnist) {
     PetscCall(PetscOptionsGetStringArray(NULL, NULL, "-images", batches, &nbatches, &hasimg));
-    PetscCheck(hasimg && nbatches > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Option -images is missing: give the CIFAR batch file(s), comma-separated");
+    PetscCheck(hasimg && nbatches > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Option -images is missing: give the %s, comma-separated", ismnist ? "IDX images file(s)" : "CIFAR batch file(s)");
+  }
+  if (ismnist) {
+    char    *labfiles[MAX_BATCHES];
+    PetscInt nlabfiles = MAX_BATCHES;
+
+    if (haslab) PetscCall(PetscOptionsGetStringArray(NULL, NULL, "-labels", labfiles, &nlabfiles, NULL));
+    PetscCheck(!haslab || nlabfiles == nbatches, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Option -labels gives %" PetscInt_FMT " file(s) but -images %" PetscInt_FMT ": give one labels file per images file", nlabfiles, nbatches);
+    PetscCall(PetscMemzero(&raw, sizeof(raw)));
+    for (PetscInt i = 0; i < nbatches; i++) {
+      SanetRawImages part;
+
+      PetscCall(SanetReadMNIST(batches[i], haslab ? labfiles[i] : NULL, &part));
+      PetscCall(SanetRawImagesAppend(&raw, &part, batches[i]));
+    }
+    for (PetscInt i = 0; haslab && i < nlabfiles; i++) PetscCall(PetscFree(labfiles[i]));
+  } else if (isc10 || isc100) {
     PetscCall(SanetReadCIFAR(nbatches, (const char *const *)batches, isc10 ? 1 : 2, isc10 ? 10 : 100, &raw));
-    for (PetscInt i = 0; i < nbatches; i++) PetscCall(PetscFree(batches[i]));
   } else {
     PetscCall(PetscOptionsGetString(NULL, NULL, "-images", images, sizeof(images), &hasimg));
-    PetscCheck(hasimg && images[0], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Option -images is missing: give the %s", ismnist ? "IDX images file" : "folder of class subfolders");
-    if (ismnist) PetscCall(SanetReadMNIST(images, haslab ? labels : NULL, &raw));
-    else PetscCall(SanetReadPNGFolder(images, &raw));
+    PetscCheck(hasimg && images[0], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Option -images is missing: give the folder of class subfolders");
+    PetscCall(SanetReadPNGFolder(images, &raw));
   }
+  for (PetscInt i = 0; (isc10 || isc100 || ismnist) && i < nbatches; i++) PetscCall(PetscFree(batches[i]));
   PetscCall(SanetWriteDatasetFile(out, raw.N, raw.H, raw.W, raw.C, raw.pixels, raw.labels));
   PetscCall(PetscPrintf(PETSC_COMM_SELF, "sanet-convert: wrote %s: %" PetscInt_FMT " images of %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT "%s\n", out, raw.N, raw.H, raw.W, raw.C, raw.labels ? " with labels" : ""));
   PetscCall(SanetRawImagesDestroy(&raw));

@@ -168,6 +168,42 @@ PetscErrorCode SanetReadMNIST(const char images[], const char labels[], SanetRaw
   PetscFunctionReturn(0);
 }
 
+/* Appends src to dst (dst may be empty) and empties src; sizes must agree, and labels
+   must be on both or on neither, so that a joined set keeps one label per image. */
+PetscErrorCode SanetRawImagesAppend(SanetRawImages *dst, SanetRawImages *src, const char srcname[])
+{
+  unsigned char *pixels;
+  PetscInt      *labels = NULL;
+  size_t         imbytes;
+
+  PetscFunctionBegin;
+  if (!dst->N) {
+    PetscCall(SanetRawImagesDestroy(dst));
+    *dst = *src;
+    PetscCall(PetscMemzero(src, sizeof(*src)));
+    PetscFunctionReturn(0);
+  }
+  PetscCheck(src->H == dst->H && src->W == dst->W && src->C == dst->C, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s holds %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT " images but the files before it %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT ": a joined set needs one image size",
+             srcname, src->H, src->W, src->C, dst->H, dst->W, dst->C);
+  PetscCheck(!src->labels == !dst->labels, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s has %s labels but the files before it %s: give labels for all files or for none", srcname, src->labels ? "" : "no", dst->labels ? "have" : "do not");
+  imbytes = (size_t)dst->H * (size_t)dst->W * (size_t)dst->C;
+  PetscCall(PetscMalloc1(imbytes * (size_t)(dst->N + src->N), &pixels));
+  PetscCall(PetscArraycpy(pixels, dst->pixels, imbytes * (size_t)dst->N));
+  PetscCall(PetscArraycpy(pixels + imbytes * (size_t)dst->N, src->pixels, imbytes * (size_t)src->N));
+  if (dst->labels) {
+    PetscCall(PetscMalloc1(dst->N + src->N, &labels));
+    PetscCall(PetscArraycpy(labels, dst->labels, dst->N));
+    PetscCall(PetscArraycpy(labels + dst->N, src->labels, src->N));
+  }
+  PetscCall(PetscFree(dst->pixels));
+  PetscCall(PetscFree(dst->labels));
+  dst->pixels = pixels;
+  dst->labels = labels;
+  dst->N += src->N;
+  PetscCall(SanetRawImagesDestroy(src));
+  PetscFunctionReturn(0);
+}
+
 /* ------------------------------------- CIFAR -------------------------------------- */
 
 static PetscErrorCode ReadCIFARInner(PetscInt nfiles, const char *const files[], PetscInt nlabelbytes, PetscInt nclasses, SanetRawImages *raw, unsigned char **buf)
