@@ -11,6 +11,9 @@
   peers.py eig    PREFIX NEIG TOL THREADS      eigsh on PREFIX.S.petsc (largest algebraic)
   peers.py kmeans H5 K ITERS RESTARTS THREADS  FAISS Kmeans and sklearn KMeans
                                                (/features if present, else /images/255)
+  peers.py spectral H5 K KNN RESTARTS THREADS  the pipeline users stitch without sanet, on
+                                               the pixels: FAISS IndexFlatL2 kNN graph,
+                                               SciPy eigsh of L_sym, sklearn KMeans; ACC
 
 Lines meant for run.sh start with "bench-data:".
 """
@@ -204,6 +207,49 @@ def kmeans(h5, K, iters, restarts, threads):
             threads, n, d, K, iters, restarts, sec, sk.inertia_, sk.n_iter_))
 
 
+def clustering_acc(labels, clusters):
+    """Accuracy under the best one-to-one map of clusters to classes (Hungarian)."""
+    from scipy.optimize import linear_sum_assignment
+    C = np.zeros((clusters.max() + 1, labels.max() + 1), dtype=np.int64)
+    np.add.at(C, (clusters, labels), 1)
+    r, c = linear_sum_assignment(-C)
+    return C[r, c].sum() / labels.size
+
+
+def spectral(h5, K, knn_k, restarts, threads):
+    """Spectral clustering of the raw pixels as a user would stitch it from FAISS, SciPy
+    and scikit-learn: binary symmetrized kNN graph, the K eigenvectors of the smallest
+    eigenvalues of L_sym (largest of D^-1/2 W D^-1/2), rows normalized, k-means."""
+    import faiss
+    import h5py
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import eigsh
+    from sklearn.cluster import KMeans
+    with h5py.File(h5, "r") as f:
+        X = f["images"][...].reshape(f["images"].shape[0], -1).astype(np.float32) / 255.0
+        labels = f["labels"][...].astype(np.int64)
+    n, d = X.shape
+    faiss.omp_set_num_threads(threads)
+    with blas_threads(threads):
+        t0 = time.perf_counter()
+        idx = faiss.IndexFlatL2(d)
+        idx.add(X)
+        D, I = idx.search(X, knn_k + 1)
+        I, _ = drop_self(I, D, knn_k)
+        t1 = time.perf_counter()
+        W = sp.csr_matrix((np.ones(I.size), (np.repeat(np.arange(n), knn_k), I.ravel())), shape=(n, n))
+        W = ((W + W.T) > 0).astype(np.float64)
+        dinv = 1.0 / np.sqrt(np.asarray(W.sum(1)).ravel())
+        S = sp.diags(dinv) @ W @ sp.diags(dinv)
+        _, V = eigsh(S, K, which="LA", tol=1e-6)
+        V /= np.linalg.norm(V, axis=1, keepdims=True)
+        t2 = time.perf_counter()
+        lab = KMeans(n_clusters=K, n_init=restarts, random_state=0).fit_predict(V)
+        t3 = time.perf_counter()
+    print("bench-data: peer-spectral threads=%d N=%d dim=%d K=%d knn=%d seconds=%.3f knn_s=%.3f eig_s=%.3f kmeans_s=%.3f acc=%.4f" % (
+        threads, n, d, K, knn_k, t3 - t0, t1 - t0, t2 - t1, t3 - t2, clustering_acc(labels, lab)))
+
+
 def main(argv):
     cmd = argv[1] if len(argv) > 1 else ""
     if cmd == "info":
@@ -216,6 +262,8 @@ def main(argv):
         eig(argv[2], int(argv[3]), float(argv[4]), int(argv[5]))
     elif cmd == "kmeans":
         kmeans(argv[2], int(argv[3]), int(argv[4]), int(argv[5]), int(argv[6]))
+    elif cmd == "spectral":
+        spectral(argv[2], int(argv[3]), int(argv[4]), int(argv[5]), int(argv[6]))
     else:
         sys.exit(__doc__)
 

@@ -10,9 +10,11 @@
 #   BENCH_SCALE_IMAGES [1000]  first images for the memory scaling runs
 #   BENCH_SCALE_RANKS ["1 2 4 8"]
 #   BENCH_KMEANS_ITERS [30] BENCH_KMEANS_RESTARTS [3] BENCH_KMEANS_K [10]
-#   BENCH_KNN_PROBE ["-knn_tile_refs 1024"], BENCH_EIG_PROBE ["-bv_orthog_refine never"]
+#   BENCH_KNN_PROBE ["-knn_tile_refs 4096"], BENCH_EIG_PROBE ["-bv_orthog_refine never"]
 #                          extra informative runs of ours at 1 rank with these options ("" skips)
-#   BENCH_FEATURES         HDF5 file with /features [N,D] (e.g. out/result.h5): k-means on it too
+#   BENCH_E2E [1] (0 skips) BENCH_E2E_RANKS [2] BENCH_E2E_OPTIONS [jobs/mnist.yaml]
+#                          the whole program on BENCH_DATA: total and per-stage time, ACC
+#   BENCH_FEATURES [the e2e run's result.h5]  HDF5 file with /features [N,D]: k-means on it too
 #   OPENBLAS_CORETYPE      passed to both sides unchanged (unset: OpenBLAS detects the CPU)
 #   BENCH_OUT [BUILD/bench/out]  work files and the full log (bench.log)
 set -u
@@ -28,6 +30,7 @@ KM_ITERS=${BENCH_KMEANS_ITERS:-30}
 KM_RESTARTS=${BENCH_KMEANS_RESTARTS:-3}
 KM_K=${BENCH_KMEANS_K:-10}
 FEATURES=${BENCH_FEATURES:-}
+E2E=${BENCH_E2E:-1} E2E_NP=${BENCH_E2E_RANKS:-2} E2E_OPTS=${BENCH_E2E_OPTIONS:-jobs/mnist.yaml}
 OUT=${BENCH_OUT:-$BUILD/bench/out}
 K=17 NEIG=64 TOL=1e-6
 mkdir -p "$OUT"
@@ -110,13 +113,13 @@ for np in 1 2; do
   PK=$([ $np = 1 ] && echo "$PEAK1" || echo "$PEAK2")
   line "knn_exact_np$np" "$OS" "$FS" "(ours $OG GFLOP/s = $(awk -v a="$OG" -v b="$PK" 'BEGIN { printf "%.0f", 100 * a / b }')% of sgemm peak $PK; FAISS $FG GFLOP/s)"
   info knn-recall
-  TG=$(grep '^bench-data: gemm m=256 n=4096 k=121 ' "$LOG" | grep " ranks=$np " | tail -n1 | sed -nE 's/.*gflops_total=([^ ]+).*/\1/p')
-  echo "bench: knn_exact_np$np sgemm at the kNN tile shape (256x4096x121) runs $TG GFLOP/s: GEMM is about $(awk -v a="$OG" -v b="$TG" 'BEGIN { printf "%.0f", 100 * a / b }')% of the kNN time, the rest is the distance scan and heap selection, the mean shift, pass 2 (exact double distances) and the ring"
+  TG=$(grep '^bench-data: gemm m=256 n=1024 k=121 ' "$LOG" | grep " ranks=$np " | tail -n1 | sed -nE 's/.*gflops_total=([^ ]+).*/\1/p')
+  echo "bench: knn_exact_np$np sgemm at the kNN tile shape (256x1024x121) runs $TG GFLOP/s: GEMM is about $(awk -v a="$OG" -v b="$TG" 'BEGIN { printf "%.0f", 100 * a / b }')% of the kNN time, the rest is the distance scan and heap selection, the mean shift, pass 2 (exact double distances) and the ring"
 done
-# informative probe: a smaller reference tile (1 MB distance tile stays in L2)
-if [ -n "${BENCH_KNN_PROBE-"-knn_tile_refs 1024"}" ]; then
-  ours 1 -mode knn -input "$SUBKNN" -k $K ${BENCH_KNN_PROBE-"-knn_tile_refs 1024"}
-  line "knn_exact_np1_probe(${BENCH_KNN_PROBE-"-knn_tile_refs 1024"})" "$(last "knn ranks=1 " seconds)" "$(last "faiss-knn threads=1 " seconds)" "(informative: ours with that option vs the FAISS time above; $(last "knn ranks=1 " gflops) GFLOP/s)"
+# informative probe: the earlier 4 MB distance tile (the default 1 MB one stays in L2)
+if [ -n "${BENCH_KNN_PROBE-"-knn_tile_refs 4096"}" ]; then
+  ours 1 -mode knn -input "$SUBKNN" -k $K ${BENCH_KNN_PROBE-"-knn_tile_refs 4096"}
+  line "knn_exact_np1_probe(${BENCH_KNN_PROBE-"-knn_tile_refs 4096"})" "$(last "knn ranks=1 " seconds)" "$(last "faiss-knn threads=1 " seconds)" "(informative: ours with that option vs the FAISS time above; $(last "knn ranks=1 " gflops) GFLOP/s)"
 fi
 
 # ------------------------------------------------------------------------ knn_approx
@@ -145,6 +148,24 @@ for np in 1 2; do
   echo "bench: spmv np$np $(last "spmv" gbytes_per_s) GB/s vs triad $(last "triad ranks=$np " gbytes_per_s) GB/s ($(awk -v a="$(last spmv gbytes_per_s)" -v b="$(last "triad ranks=$np " gbytes_per_s)" 'BEGIN { printf "%.0f", 100 * a / b }')% of triad; $(last spmv seconds_per_mult) s per MatMult)"
 done
 
+# ------------------------------------------------------------------------------- e2e
+# The whole program on the 10,000 digits against the spectral clustering a user stitches
+# from FAISS, SciPy and scikit-learn on the pixels; its /features feed kmeans below.
+if [ "$E2E" != 0 ]; then
+  echo "# e2e: sanet $E2E_OPTS (network $(sed -n 's/^network: *//p' "$E2E_OPTS"), then k-means) on $DATA at $E2E_NP ranks, seed 0; peer: FAISS IndexFlatL2 10-NN graph + SciPy eigsh (10 eigenvectors of L_sym) + sklearn KMeans (10 inits) on the pixels, $E2E_NP threads"
+  rm -rf "$OUT/e2e"
+  OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 ./tools/mpirun.sh "$E2E_NP" "$BUILD/sanet" -input "$DATA" -output "$OUT/e2e" -options_file "$E2E_OPTS" -seed 0 -memory_view </dev/null >"$OUT/e2e.log" 2>&1
+  cat "$OUT/e2e.log" >>"$LOG"
+  STAGES=$(sed -nE 's/^([A-Za-z0-9_]+) done: .*, ([0-9.]+) s, wrote .*/\1 \2 s/p; s/^k-means: .*, ([0-9.]+) s$/kmeans \1 s/p' "$OUT/e2e.log" | paste -sd, - | sed 's/,/, /g')
+  ETOTAL=$(sed -nE 's/^wrote .*; total ([0-9.]+) s$/\1/p' "$OUT/e2e.log" | tail -n1)
+  EACC=$(sed -nE 's/^metrics: ACC=([0-9.]+).*/\1/p' "$OUT/e2e.log" | tail -n1)
+  EMEM=$(grep -E 'Maximum \(over computational time\) process memory' "$OUT/e2e.log" | sed -nE 's/.*total ([0-9.e+]+) max ([0-9.e+]+).*/\2/p' | tail -n1)
+  peer "$E2E_NP" spectral "$DATA" 10 10 10 "$E2E_NP"
+  line "e2e_np$E2E_NP" "$ETOTAL" "$(last "peer-spectral threads=$E2E_NP " seconds)" "(ACC ours $EACC, peer $(last "peer-spectral threads=$E2E_NP " acc); peak memory per rank $(awk -v b="$EMEM" 'BEGIN { printf "%.0f", b / 1048576 }') MB)"
+  echo "bench: e2e_np$E2E_NP stages: $STAGES (log $OUT/e2e.log)"
+  [ -n "$FEATURES" ] || FEATURES=$OUT/e2e/result.h5
+fi
+
 # ---------------------------------------------------------------------------- kmeans
 kmeans_cmp() { # TAG FILE [-features FILE]
   local tag=$1 file=$2; shift 2
@@ -159,7 +180,7 @@ kmeans_cmp() { # TAG FILE [-features FILE]
 }
 echo "# kmeans: K=$KM_K, $KM_ITERS Lloyd iterations at most (tol 0), $KM_RESTARTS initializations; ours and sklearn k-means++, FAISS random init (its default)"
 kmeans_cmp pixels "$DATA" -input "$DATA"
-if [ -n "$FEATURES" ]; then
+if [ -n "$FEATURES" ] && [ -r "$FEATURES" ]; then
   kmeans_cmp features "$FEATURES" -features "$FEATURES"
 fi
 

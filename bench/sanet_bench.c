@@ -70,8 +70,8 @@ static PetscErrorCode ModeGemm(MPI_Comm comm)
     {512,  512,  512 },
     {1024, 1024, 1024},
     {2048, 2048, 2048},
-    {256,  4096, 121 }, /* the kNN tile: 256 queries x 4096 references x 121 dims */
-    {256,  4096, 363 }, /* same tile at CIFAR layer-1 dimension */
+    {256,  1024, 121 }, /* the kNN tile: 256 queries x 1024 references x 121 dims */
+    {256,  1024, 363 }, /* same tile at CIFAR layer-1 dimension */
   };
   PetscMPIInt size;
 
