@@ -52,6 +52,10 @@ case "$1" in
   mnist_count_mismatch) idx "$img" 10 28 28; $FX labels "$lab" 9; mnist "$img" "$lab" ;;
   mnist_labels_magic) idx "$img" 10 28 28; $FX labels "$lab" 10 magic=0x803; mnist "$lab" "magic" ;;
   mnist_missing) img=$TMP/nothere.idx; mnist "$img" ;;
+  mnist_join_size) idx "$img" 10 28 28; idx "$TMP/small.idx" 10 16 16; $FX labels "$TMP/lab2.idx" 10
+    expect_fail "$TMP/small.idx" "image size" -- "$CONVERT" -format mnist -images "$img,$TMP/small.idx" -labels "$lab,$TMP/lab2.idx" -o "$out" ;;
+  mnist_join_labels) idx "$img" 10 28 28
+    expect_fail "-labels" "one labels file per images file" -- "$CONVERT" -format mnist -images "$img,$img" -labels "$lab" -o "$out" ;;
   cifar_size) $FX cifar "$TMP/b.bin" 3 1 10; truncate -s -1 "$TMP/b.bin"
     expect_fail "$TMP/b.bin" "multiple" -- "$CONVERT" -format cifar10 -images "$TMP/b.bin" -o "$out" ;;
   cifar_empty) : >"$TMP/b.bin"

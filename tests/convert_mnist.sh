@@ -1,8 +1,9 @@
 #!/bin/bash
-# convert_mnist.sh gz|plain: sanet-convert on the bundled MNIST IDX subset (gzip or
+# convert_mnist.sh gz|plain|join: sanet-convert on the bundled MNIST IDX subset (gzip or
 # gunzipped plain files); the HDF5 output must open in h5dump and match the IDX bytes
 # exactly (read independently with the python standard library), and must equal the
-# bundled data/mnist-2000.h5.
+# bundled data/mnist-2000.h5. join: the gzip and the plain files given as one
+# comma-separated list must give the 2000 digits twice, in order.
 set -e
 exec </dev/null # mpirun must not eat the test list that run.sh reads on stdin
 cd "${ROOT:?run through tests/run.sh}"
@@ -13,6 +14,21 @@ lab=data/mnist-2000-labels-idx1-ubyte.gz
 if [ "$1" = plain ]; then
   gunzip -c "$img" >"$TMP/images.idx"; img=$TMP/images.idx
   gunzip -c "$lab" >"$TMP/labels.idx"; lab=$TMP/labels.idx
+fi
+if [ "$1" = join ]; then
+  gunzip -c "$img" >"$TMP/images.idx"
+  gunzip -c "$lab" >"$TMP/labels.idx"
+  "$BUILD/sanet-convert" -format mnist -images "$img,$TMP/images.idx" -labels "$lab,$TMP/labels.idx" -o "$TMP/out.h5" | grep -q '4000 images of 28x28x1 with labels'
+  $PY - "$TMP/out.h5" data/mnist-2000.h5 <<'PYEOF'
+import sys, h5py, numpy as np
+f, g = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r")
+x, y, x0, y0 = f["images"][...], f["labels"][...], g["images"][...], g["labels"][...]
+assert x.shape == (4000, 28, 28, 1) and y.shape == (4000,), (x.shape, y.shape)
+assert (x[:2000] == x0).all() and (x[2000:] == x0).all(), "joined pixels differ"
+assert (y[:2000] == y0).all() and (y[2000:] == y0).all(), "joined labels differ"
+print("join check ok")
+PYEOF
+  exit 0
 fi
 "$BUILD/sanet-convert" -format mnist -images "$img" -labels "$lab" -o "$TMP/out.h5"
 [ ! -e "$TMP/out.h5.tmp" ]
