@@ -427,6 +427,9 @@ PetscErrorCode SanetLayerEstimateMemory(SanetLayer l, PetscInt Nglobal, PetscInt
     PetscReal gdim = l->pca > 0 && l->pca < dim ? l->pca : dim;
     *bytes += rows * (dim * sizeof(PetscReal) + gdim * 2 * sizeof(float) + kmax * (sizeof(PetscInt) + sizeof(PetscReal))) + procmax;
     if (gdim < dim) *bytes += dim * dim * sizeof(PetscReal) + rows * gdim * sizeof(PetscReal);
+    /* IVF: the rows sorted by list, the probe ranking (nprobe + 8 candidates in float
+       and double) and the probe lists of the queries both ways */
+    if (l->knn.type == SANET_KNN_IVF) *bytes += rows * (gdim * sizeof(float) + (l->knn.nprobe + 8) * (sizeof(PetscInt) + sizeof(float) + sizeof(PetscReal)) + 2 * l->knn.nprobe * sizeof(PetscInt) + 4 * sizeof(PetscInt));
   }
   PetscFunctionReturn(0);
 }
