@@ -26,5 +26,6 @@ PetscErrorCode SanetReadPNGFolder(const char dir[], SanetRawImages *);
 PetscErrorCode SanetRawImagesDestroy(SanetRawImages *);
 
 /* Appends src to dst (an empty dst takes src over) and empties src. Image sizes must
-   agree and labels be on both or neither; srcname names src in the error. */
+   agree and labels be on both or neither (else both are emptied and the error names
+   srcname). */
 PetscErrorCode SanetRawImagesAppend(SanetRawImages *dst, SanetRawImages *src, const char srcname[]);

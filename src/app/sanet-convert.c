@@ -46,7 +46,10 @@ static PetscErrorCode Convert(void)
     for (PetscInt i = 0; i < nbatches; i++) {
       SanetRawImages part;
 
-      PetscCall(SanetReadMNIST(batches[i], haslab ? labfiles[i] : NULL, &part));
+      PetscErrorCode ierr = SanetReadMNIST(batches[i], haslab ? labfiles[i] : NULL, &part);
+
+      if (ierr) PetscCall(SanetRawImagesDestroy(&raw)); /* the files before it */
+      PetscCall(ierr);
       PetscCall(SanetRawImagesAppend(&raw, &part, batches[i]));
     }
     for (PetscInt i = 0; haslab && i < nlabfiles; i++) PetscCall(PetscFree(labfiles[i]));

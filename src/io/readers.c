@@ -183,9 +183,16 @@ PetscErrorCode SanetRawImagesAppend(SanetRawImages *dst, SanetRawImages *src, co
     PetscCall(PetscMemzero(src, sizeof(*src)));
     PetscFunctionReturn(0);
   }
-  PetscCheck(src->H == dst->H && src->W == dst->W && src->C == dst->C, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s holds %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT " images but the files before it %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT ": a joined set needs one image size",
-             srcname, src->H, src->W, src->C, dst->H, dst->W, dst->C);
-  PetscCheck(!src->labels == !dst->labels, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s has %s labels but the files before it %s: give labels for all files or for none", srcname, src->labels ? "" : "no", dst->labels ? "have" : "do not");
+  if (src->H != dst->H || src->W != dst->W || src->C != dst->C || !src->labels != !dst->labels) {
+    const PetscBool sizes = (PetscBool)(src->H != dst->H || src->W != dst->W || src->C != dst->C);
+    const PetscInt  sh = src->H, sw = src->W, sc = src->C, dh = dst->H, dw = dst->W, dc = dst->C;
+    const PetscBool slab = (PetscBool)!!src->labels;
+
+    PetscCall(SanetRawImagesDestroy(src)); /* nothing half-made is returned */
+    PetscCall(SanetRawImagesDestroy(dst));
+    PetscCheck(!sizes, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s holds %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT " images but the files before it %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT ": a joined set needs one image size", srcname, sh, sw, sc, dh, dw, dc);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s has %slabels but the files before it %s: give labels for all files or for none", srcname, slab ? "" : "no ", slab ? "do not" : "have");
+  }
   imbytes = (size_t)dst->H * (size_t)dst->W * (size_t)dst->C;
   PetscCall(PetscMalloc1(imbytes * (size_t)(dst->N + src->N), &pixels));
   PetscCall(PetscArraycpy(pixels, dst->pixels, imbytes * (size_t)dst->N));
