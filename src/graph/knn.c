@@ -178,10 +178,10 @@ static inline float KNNScreen(float thr, float nqi, double pad)
    |q|^2 + pad (three vector operations per entry against seven for the keys
    themselves); the keys of a chunk that passes are computed for the scalar merge. The
    pad covers the float roundings of both ways of summing (|c| <= |q|^2 + |r|^2) and the
-   snap to 0, so no chunk that holds a key <= the k-th best is skipped. Cloned for AVX-512 and AVX2
-   (picked at load time; the default -O2 build has only SSE). No multiply-add is
-   contracted (-std=c11 implies -ffp-contract=off), so the keys are bitwise the same in
-   every clone. */
+   snap to 0, so no chunk that holds a key <= the k-th best is skipped (the kNN tests
+   fail without it). Cloned for AVX-512 and AVX2 (picked at load time; the default -O2
+   build has only SSE). No multiply-add is contracted (-std=c11 implies
+   -ffp-contract=off), so the keys are bitwise the same in every clone. */
 __attribute__((target_clones("avx512f", "avx2", "default"))) void KNNScanTile(PetscInt nq, PetscInt nr, const float *restrict C, const float *restrict qnrm, const PetscInt *restrict qmap, const float *restrict rnrm, float snap, PetscInt rglobal0, const PetscInt *restrict rglobal, PetscInt k, float *restrict hkey, PetscInt *restrict hidx)
 {
   const double slack = (double)snap + 16.0 * FLT_EPSILON;
