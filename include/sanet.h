@@ -36,7 +36,8 @@ PetscErrorCode SanetMapsDestroy(SanetMaps *);
 typedef struct {
   SanetMaps maps;      /* pixels scaled to [0,1] */
   PetscInt *labels;    /* nlocal ground-truth labels or NULL */
-  PetscInt  nclasses;  /* number of distinct labels (global), 0 without labels */
+  PetscInt  nclasses;  /* largest label + 1 (global), 0 without labels */
+  PetscInt  ndistinct; /* number of distinct label values (global), 0 without labels */
 } SanetImages;
 
 /* Reads /images [N,H,W,C] (uint8 or float32) and optional /labels [N]; each rank reads its
@@ -113,8 +114,41 @@ PetscErrorCode SanetKMeansSetIterations(SanetKMeans, PetscInt restarts, PetscInt
 PetscErrorCode SanetKMeansSetFromOptions(SanetKMeans);
 /* Clusters nlocal rows of dim on each rank; labels nlocal; inertia global. */
 PetscErrorCode SanetKMeansApply(SanetKMeans, PetscInt nlocal, PetscInt dim, const PetscReal *X, PetscInt *labels, PetscReal *inertia);
+/* Every rank holds all N rows (in global order); the restarts are shared out over the
+   ranks and each runs serially, so the labels (N, on every rank) are those of one rank. */
+PetscErrorCode SanetKMeansApplyReplicated(SanetKMeans, PetscInt N, PetscInt dim, const PetscReal *X, PetscInt *labels, PetscReal *inertia);
 PetscErrorCode SanetKMeansView(SanetKMeans, PetscViewer);
+/* Of the last Apply: restarts run, how many reached the best inertia (relative 1e-9),
+   and the median and worst inertia over restarts. */
+PetscErrorCode SanetKMeansGetRestartStats(SanetKMeans, PetscInt *restarts, PetscInt *nbest, PetscReal *median, PetscReal *worst);
 PetscErrorCode SanetKMeansDestroy(SanetKMeans *);
+
+/* Label-free choice of K and of the head's eigenvector count (src/cluster/select.c):
+   each candidate is clustered by k-means and scored by the modularity of its partition
+   on the image graph. FIXED: K given; AUTO: K chosen in -clusters_range; REPORT: K given
+   (from the labels) and the estimate printed too. */
+typedef enum { SANET_SELECT_FIXED, SANET_SELECT_AUTO, SANET_SELECT_REPORT } SanetSelectMode;
+typedef struct _p_SanetSelect *SanetSelect;
+typedef struct _p_SanetLayer  *SanetLayer; /* see layers below */
+PetscErrorCode SanetSelectCreate(MPI_Comm, SanetSelect *);
+PetscErrorCode SanetSelectSetFromOptions(SanetSelect);
+PetscErrorCode SanetSelectSetClusters(SanetSelect, SanetSelectMode, PetscInt K);
+PetscErrorCode SanetSelectGetClustersRange(SanetSelect, PetscInt *fewest, PetscInt *most);
+/* head: the last layer when it is an image-level spectral layer (its -neig auto
+   procedures give the candidate counts), else NULL; full: the network's output; W: the
+   head's image graph, or NULL for a 10-NN graph of full. */
+PetscErrorCode SanetSelectSetUp(SanetSelect, SanetLayer head, const SanetMaps *full, Mat W, SanetKMeans);
+PetscErrorCode SanetSelectApply(SanetSelect);
+/* The chosen clustering (labels nlocal, the features it used), K, eigenvector count (the
+   feature dimension without a head), its modularity, and the K of highest modularity
+   over every candidate tried. Owned by the object. */
+PetscErrorCode SanetSelectGetResult(SanetSelect, const PetscInt **labels, const SanetMaps **features, PetscInt *K, PetscInt *neig, PetscReal *modularity, PetscInt *Kestimate);
+/* Every candidate tried, ncand rows of ncol: K, eigenvector count, modularity, inertia,
+   restarts that reached the best inertia; and the graph they were scored on. */
+PetscErrorCode SanetSelectGetCandidates(SanetSelect, PetscInt *ncand, PetscInt *ncol, const PetscReal **cand, const char **graph);
+PetscErrorCode SanetSelectDestroy(SanetSelect *);
+/* Modularity of a partition (labels 0..K-1 of the local rows) on the symmetric graph W. */
+PetscErrorCode SanetModularity(Mat W, PetscInt nlocal, const PetscInt labels[], PetscInt K, PetscReal *Q);
 
 typedef struct {
   PetscReal acc, nmi, ari, fs;
@@ -188,6 +222,14 @@ PetscErrorCode SanetProcSetFromOptions(SanetProc);
 /* Neighbours this procedure needs from the shared lists, and whether it needs eta. */
 PetscErrorCode SanetProcGetNeighborNeeds(SanetProc, PetscInt *k, PetscBool *eta);
 PetscErrorCode SanetProcGetNumFeatures(SanetProc, PetscInt *neig);
+/* -neig auto: the procedure computes `most` eigenvectors; the caller keeps the leading
+   fewest..most of them, as chosen from the graph (see SanetSelect). */
+PetscErrorCode SanetProcGetAutoRange(SanetProc, PetscBool *isauto, PetscInt *fewest, PetscInt *most);
+PetscErrorCode SanetProcGetRowNormalize(SanetProc, PetscBool *);
+/* Keep a copy of the affinity W (symmetric, before normalization) after Apply. */
+PetscErrorCode SanetProcSetKeepGraph(SanetProc, PetscBool);
+/* The kept graph (owned by the procedure) or NULL. */
+PetscErrorCode SanetProcGetGraph(SanetProc, Mat *W);
 /* Computes neig features per vertex (row-major, nlocal x neig) and the Laplacian
    eigenvalue of each (ascending). */
 PetscErrorCode SanetProcApply(SanetProc, const SanetProcInput *, PetscReal *features, PetscReal *eigval);
@@ -219,12 +261,32 @@ PetscErrorCode SanetLayerGetName(SanetLayer, const char **);
 PetscErrorCode SanetLayerGetType(SanetLayer, SanetLayerType *);
 /* What the last Apply did, a line per procedure (sizes, iterations, residuals, time). */
 PetscErrorCode SanetLayerGetSummary(SanetLayer, const char **);
+/* Whether a procedure of the layer has -neig auto, and its candidate range. */
+PetscErrorCode SanetLayerGetAutoRange(SanetLayer, PetscBool *isauto, PetscInt *fewest, PetscInt *most);
+/* Keep the procedures' graphs after Apply (for an image-level layer: the image graph). */
+PetscErrorCode SanetLayerSetKeepGraph(SanetLayer, PetscBool);
+/* The sum of the procedures' kept graphs, a new matrix; every vertex must be in it. */
+PetscErrorCode SanetLayerGetGraph(SanetLayer, Mat *W);
+/* The layer's output with the leading neig channels of each -neig auto procedure (rows of
+   row-normalized procedures rescaled to the norm of the whole row); others whole. */
+PetscErrorCode SanetLayerSelectFeatures(SanetLayer, const SanetMaps *full, PetscInt neig, SanetMaps *out);
 PetscErrorCode SanetLayerDestroy(SanetLayer *);
 
+/* The label-free side of a result: the chosen K and eigenvector count, the modularity of
+   the clustering on the image graph, the K estimate, and every candidate scored. */
+typedef struct {
+  PetscInt         K, neig, Kestimate, ncand, ncol;
+  const PetscReal *cand;
+  PetscReal        modularity;
+  const char      *graph;
+} SanetQuality;
+
 /* Writes DIR/result.h5 collectively: /labels [N] int32, /features [N,D] float64, the
-   confusion matrix and metric attributes when metrics != NULL (rank 0's copy is used).
-   Written under a temporary name and renamed once closed. */
-PetscErrorCode SanetWriteResult(MPI_Comm, const char path[], PetscInt Nglobal, PetscInt nlocal, PetscInt istart, const PetscInt labels[], PetscInt D, const PetscReal features[], const SanetMetrics *metrics);
+   label-free score (attributes modularity, K, neig, K_estimate, quality_graph; /selection
+   [ncand, 5]: K, neig, modularity, inertia, restarts at the best), and the confusion
+   matrix and metric attributes when metrics != NULL (rank 0's copy is used). Written
+   under a temporary name and renamed once closed. */
+PetscErrorCode SanetWriteResult(MPI_Comm, const char path[], PetscInt Nglobal, PetscInt nlocal, PetscInt istart, const PetscInt labels[], PetscInt D, const PetscReal features[], const SanetQuality *quality, const SanetMetrics *metrics);
 
 /* ---------------------------------- HDF5 helpers ------------------------------------ */
 /* Collective write/read of rows [rowstart, rowstart+nrows) of a dataset whose first

@@ -1,17 +1,18 @@
 static const char help[] = "sanet: image clustering by stacked spectral analysis layers (SA-Net).\n\n"
                            "  mpirun -np P sanet -input DATA.h5 -output DIR [-options_file jobs/mnist.yaml]\n"
-                           "        [-clusters K] [-seed S] [-resume] [-dry_run]\n\n"
+                           "        [-clusters K|auto] [-seed S] [-resume] [-dry_run]\n\n"
                            "  -network sal1,sal2,pool,bin,code   layers in order; each name is its options prefix\n"
                            "  -sal1_patch 11 -sal1_stride 5 -sal1_procedures a,b   spectral analysis layer\n"
                            "  -sal1_a_affinity knn|eps -sal1_a_k 9 -sal1_a_weight binary|gaussian|selftune\n"
-                           "  -sal1_a_laplacian sym|rw -sal1_a_neig 64 -sal1_a_eps_type krylovschur|lanczos\n"
+                           "  -sal1_a_laplacian sym|rw -sal1_a_neig 16|auto -sal1_a_neig_range 4,24 -sal1_a_eps_type krylovschur|lanczos\n"
                            "  -pool_size 2 -pool_stride 1   -code_L 8 -code_order global|procedure\n"
-                           "  -kmeans_restarts 10 -kmeans_max_it 300 -kmeans_tol 1e-4\n"
+                           "  -kmeans_restarts 100 -kmeans_max_it 300 -kmeans_tol 0   -clusters_range 2,20\n"
                            "See docs/usage.md for every option.\n\n";
 
 #include "sanet.h"
 #include <sys/stat.h>
 #include <errno.h>
+#include <stdlib.h>
 
 #define SANET_MAX_LAYERS 32
 
@@ -68,8 +69,13 @@ int main(int argc, char **argv)
   SanetImages    images;
   SanetMaps      maps, next;
   SanetKMeans    km;
-  PetscInt      *labels;
-  PetscReal      inertia;
+  SanetSelect    sel;
+  SanetQuality   quality;
+  const PetscInt *labels;
+  const SanetMaps *feat;
+  SanetSelectMode kmode;
+  char           kstr[32] = "";
+  PetscInt       nimagelayer = -1;
   PetscLogStage  stage;
   PetscLogDouble t0, t1, tstart;
   PetscMPIInt    rank, size;
@@ -82,7 +88,7 @@ int main(int argc, char **argv)
   PetscOptionsBegin(comm, NULL, "sanet", NULL);
   PetscCall(PetscOptionsString("-input", "Input HDF5 file (/images [N,H,W,C], optional /labels)", NULL, input, input, sizeof(input), NULL));
   PetscCall(PetscOptionsString("-output", "Output directory", NULL, outdir, outdir, sizeof(outdir), NULL));
-  PetscCall(PetscOptionsInt("-clusters", "Number of clusters (default: classes in /labels)", NULL, K, &K, &kset));
+  PetscCall(PetscOptionsString("-clusters", "Number of clusters, or auto: chosen by modularity in -clusters_range (default: the distinct values of /labels, else auto)", NULL, kstr, kstr, sizeof(kstr), &kset));
   PetscCall(PetscOptionsInt("-seed", "Seed of every random choice", NULL, seed, &seed, NULL));
   PetscCall(PetscOptionsBool("-resume", "Reuse every stage file in -output whose options and input match", NULL, resume, &resume, NULL));
   PetscCall(PetscOptionsReal("-memory_per_rank_mb", "With -dry_run: memory each rank may use (MB), to say how many ranks the run needs", NULL, rank_mb, &rank_mb, NULL));
@@ -92,7 +98,20 @@ int main(int argc, char **argv)
   PetscCheck(input[0], comm, PETSC_ERR_USER_INPUT, "Missing -input DATA.h5");
   PetscCheck(outdir[0] || dry_run, comm, PETSC_ERR_USER_INPUT, "Missing -output DIR");
   PetscCheck(seed >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-seed %" PetscInt_FMT " must be >= 0", seed);
-  PetscCheck(!kset || K >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-clusters %" PetscInt_FMT " must be >= 1", K);
+  kmode = SANET_SELECT_AUTO;
+  if (kset) {
+    PetscBool isauto;
+    PetscCall(PetscStrcasecmp(kstr, "auto", &isauto));
+    if (!isauto) {
+      char     *end;
+      long long v;
+      errno = 0;
+      v     = strtoll(kstr, &end, 10);
+      PetscCheck(end != kstr && !*end && !errno && v >= 1 && v <= PETSC_MAX_INT, comm, PETSC_ERR_ARG_OUTOFRANGE, "-clusters %s must be auto or an integer >= 1", kstr);
+      K     = (PetscInt)v;
+      kmode = SANET_SELECT_FIXED;
+    }
+  }
   if (!set) {
     const char *def[] = {"sal1", "sal2", "pool", "bin", "code"};
     nlayers           = 5;
@@ -111,6 +130,16 @@ int main(int argc, char **argv)
     PetscCall(SanetLayerSetFromOptions(layer[l], (PetscBool)images_in));
     images_in = images_in && type == SANET_LAYER_DESKEW;
   }
+  /* -neig auto: only in the last layer, an image-level spectral layer, whose graph scores
+     the candidates (checked against shapes below) */
+  for (PetscInt l = 0; l < nlayers; l++) {
+    PetscBool isauto;
+    PetscInt  lo, hi;
+    PetscCall(SanetLayerGetAutoRange(layer[l], &isauto, &lo, &hi));
+    PetscCheck(!isauto || l == nlayers - 1, comm, PETSC_ERR_ARG_INCOMP, "-network: %s has a procedure with -neig auto, which only the last layer (an image-level spectral layer) may have", names[l]);
+  }
+  PetscCall(SanetSelectCreate(comm, &sel));
+  PetscCall(SanetSelectSetFromOptions(sel));
   PetscCall(SanetKMeansCreate(comm, &km));
   PetscCall(SanetKMeansSetOptionsPrefix(km, "kmeans_"));
   PetscCall(SanetKMeansSetSeed(km, (unsigned long)seed));
@@ -119,8 +148,12 @@ int main(int argc, char **argv)
   PetscCall(PetscLogStagePush(stage));
   PetscCall(SanetImagesLoad(comm, input, &images));
   PetscCall(PetscLogStagePop());
-  if (!K) K = images.nclasses;
-  PetscCheck(K >= 1, comm, PETSC_ERR_USER_INPUT, "%s has no /labels: give the number of clusters with -clusters K", input);
+  if (!kset && images.labels) { /* K from the labels, with the estimate printed beside it */
+    K     = images.ndistinct;
+    kmode = SANET_SELECT_REPORT;
+  }
+  if (kmode == SANET_SELECT_AUTO) PetscCall(SanetSelectGetClustersRange(sel, &K, NULL));
+  PetscCall(SanetSelectSetClusters(sel, kmode, K));
   PetscCheck(K <= images.maps.Nglobal, comm, PETSC_ERR_ARG_OUTOFRANGE, "-clusters %" PetscInt_FMT " is more than the %" PetscInt_FMT " images in %s", K, images.maps.Nglobal, input);
   /* metrics index a square contingency table by label: refuse absurd labels before any work */
   PetscCheck(!images.labels || (PetscInt64)PetscMax(images.nclasses, K) * PetscMax(images.nclasses, K) <= PETSC_MAX_INT, comm, PETSC_ERR_ARG_OUTOFRANGE, "%s: /labels go up to %" PetscInt_FMT "; label ids must stay below 46341 for the metrics' contingency table", input, images.nclasses - 1);
@@ -129,7 +162,13 @@ int main(int argc, char **argv)
 
   {
     PetscInt m = images.maps.m, n = images.maps.n, c = images.maps.c;
-    PetscCall(PetscPrintf(comm, "sanet: %" PetscInt_FMT " images of %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT " from %s on %d rank%s, %" PetscInt_FMT " clusters, seed %" PetscInt_FMT ", OpenBLAS %s kernel\n", images.maps.Nglobal, m, n, c, input, size, size > 1 ? "s" : "", K, seed, openblas_get_corename()));
+    char kdesc[96];
+    if (kmode == SANET_SELECT_AUTO) {
+      PetscInt lo, hi;
+      PetscCall(SanetSelectGetClustersRange(sel, &lo, &hi));
+      PetscCall(PetscSNPrintf(kdesc, sizeof(kdesc), "K chosen in %" PetscInt_FMT "..%" PetscInt_FMT " by modularity", lo, hi));
+    } else PetscCall(PetscSNPrintf(kdesc, sizeof(kdesc), "%" PetscInt_FMT " clusters%s", K, kmode == SANET_SELECT_REPORT ? " (the distinct labels)" : ""));
+    PetscCall(PetscPrintf(comm, "sanet: %" PetscInt_FMT " images of %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT " from %s on %d rank%s, %s, seed %" PetscInt_FMT ", OpenBLAS %s kernel\n", images.maps.Nglobal, m, n, c, input, size, size > 1 ? "s" : "", kdesc, seed, openblas_get_corename()));
     for (PetscInt l = 0; l < nlayers; l++) {
       PetscInt mo, no, co;
       PetscCall(SanetLayerGetOutputShape(layer[l], m, n, c, &mo, &no, &co));
@@ -147,7 +186,18 @@ int main(int argc, char **argv)
       m = mo;
       n = no;
       c = co;
+      if (l == nlayers - 1) {
+        SanetLayerType type;
+        PetscBool      isauto;
+        PetscInt       lo, hi;
+        PetscCall(SanetLayerGetType(layer[l], &type));
+        PetscCall(SanetLayerGetAutoRange(layer[l], &isauto, &lo, &hi));
+        /* a spectral layer whose patch is the whole map has one vertex per image */
+        if (type == SANET_LAYER_SAL && m == 1 && n == 1) nimagelayer = l;
+        PetscCheck(!isauto || nimagelayer == l, comm, PETSC_ERR_ARG_INCOMP, "%s: -neig auto needs an image-level layer (its patch the whole %" PetscInt_FMT "x%" PetscInt_FMT " input map, output 1x1), not %" PetscInt_FMT "x%" PetscInt_FMT " maps", names[l], mo, no, m, n);
+      }
     }
+    PetscCall(PetscPrintf(comm, "label-free score: modularity of the clusters on %s\n", nimagelayer >= 0 ? "the last layer's image graph" : "a 10-NN graph of the final features"));
     PetscCall(PetscViewerASCIIPushTab(PETSC_VIEWER_STDOUT_WORLD));
     PetscCall(SanetKMeansView(km, PETSC_VIEWER_STDOUT_WORLD));
     PetscCall(PetscViewerASCIIPopTab(PETSC_VIEWER_STDOUT_WORLD));
@@ -189,7 +239,13 @@ int main(int argc, char **argv)
       PetscCall(PetscSNPrintf(prefix, sizeof(prefix), "%s_", name));
       PetscCall(SanetOptionsDigest(comm, digest, prefix, seed, &digest, &options));
       PetscCall(PetscSNPrintf(stagefile, sizeof(stagefile), "%s/stage-%" PetscInt_FMT "-%s.h5", outdir, l + 1, name));
-      /* Once one stage is recomputed, every later one is too. */
+      /* Once one stage is recomputed, every later one is too. The image-level head is
+         always recomputed: its graph scores the clusterings and is not in a stage file. */
+      if (l == nimagelayer) {
+        PetscCall(SanetLayerSetKeepGraph(layer[l], PETSC_TRUE));
+        if (reusing) PetscCall(PetscPrintf(comm, "%s: recomputed (its image graph scores the clusterings)\n", name));
+        reusing = PETSC_FALSE;
+      }
       if (reusing) PetscCall(SanetCheckpointLoad(comm, stagefile, digest, maps.Nglobal, &next, &loaded));
       reusing = loaded;
       if (loaded) {
@@ -212,15 +268,33 @@ int main(int argc, char **argv)
       PetscCall(SanetMapsDestroy(&maps));
       maps = next;
     }
-    D = maps.m * maps.n * maps.c;
-    PetscCall(PetscLogStageRegister("k-means", &stage));
-    PetscCall(PetscLogStagePush(stage));
-    PetscCall(PetscTime(&t0));
-    PetscCall(PetscMalloc1(maps.nlocal + 1, &labels));
-    PetscCall(SanetKMeansApply(km, maps.nlocal, D, maps.data, labels, &inertia));
-    PetscCall(PetscTime(&t1));
-    PetscCall(PetscLogStagePop());
-    PetscCall(PetscPrintf(comm, "k-means: %" PetscInt_FMT " clusters of %" PetscInt_FMT "-dimensional features, inertia %.6g, %.1f s\n", K, D, (double)inertia, t1 - t0));
+    {
+      Mat W = NULL;
+      if (nimagelayer >= 0) PetscCall(SanetLayerGetGraph(layer[nimagelayer], &W));
+      PetscCall(PetscLogStageRegister("k-means", &stage));
+      PetscCall(PetscLogStagePush(stage));
+      PetscCall(PetscTime(&t0));
+      PetscCall(SanetSelectSetUp(sel, nimagelayer >= 0 ? layer[nimagelayer] : NULL, &maps, W, km));
+      PetscCall(MatDestroy(&W));
+      PetscCall(SanetSelectApply(sel));
+      PetscCall(PetscTime(&t1));
+      PetscCall(PetscLogStagePop());
+    }
+    PetscCall(SanetSelectGetResult(sel, &labels, &feat, &K, &quality.neig, &quality.modularity, &quality.Kestimate));
+    PetscCall(SanetSelectGetCandidates(sel, &quality.ncand, &quality.ncol, &quality.cand, &quality.graph));
+    quality.K = K;
+    D         = feat->m * feat->n * feat->c;
+    for (PetscInt a = 0; a < quality.ncand; a++) {
+      const PetscReal *row = quality.cand + a * quality.ncol;
+      if (row[0] == K && row[1] == quality.neig) {
+        PetscInt restarts;
+        PetscCall(SanetKMeansGetRestartStats(km, &restarts, NULL, NULL, NULL));
+        PetscCall(PetscPrintf(comm, "k-means: %" PetscInt_FMT " clusters of %" PetscInt_FMT "-dimensional features, inertia %.6g (best of %" PetscInt_FMT " restarts, reached by %.0f), %" PetscInt_FMT " candidate%s in %.1f s\n", K, D, (double)row[3], restarts, (double)row[4], quality.ncand, quality.ncand > 1 ? "s" : "", t1 - t0));
+        break;
+      }
+    }
+    if (kmode != SANET_SELECT_FIXED) PetscCall(PetscPrintf(comm, "estimated K: %" PetscInt_FMT " (highest modularity on %s)%s\n", quality.Kestimate, quality.graph, kmode == SANET_SELECT_REPORT ? "; the labels' count is used" : ""));
+    PetscCall(PetscPrintf(comm, "quality: modularity %.4f of the %" PetscInt_FMT " clusters on %s (label-free; higher is better)\n", (double)quality.modularity, K, quality.graph));
 
     PetscCall(PetscLogStageRegister("Output", &stage));
     PetscCall(PetscLogStagePush(stage));
@@ -244,7 +318,7 @@ int main(int argc, char **argv)
           PetscCall(PetscPrintf(PETSC_COMM_SELF, "\n"));
         }
       }
-      PetscCall(SanetWriteResult(comm, path, maps.Nglobal, maps.nlocal, maps.istart, labels, D, maps.data, &metrics));
+      PetscCall(SanetWriteResult(comm, path, maps.Nglobal, maps.nlocal, maps.istart, labels, D, feat->data, &quality, &metrics));
       PetscCall(PetscTime(&t1));
       PetscCall(PetscPrintf(comm, "wrote %s; total %.1f s\n", path, t1 - tstart));
       PetscCall(PetscPrintf(comm, "metrics: ACC=%.4f NMI=%.4f ARI=%.4f FS=%.4f\n", (double)metrics.acc, (double)metrics.nmi, (double)metrics.ari, (double)metrics.fs));
@@ -253,14 +327,14 @@ int main(int argc, char **argv)
         PetscCall(PetscFree4(all_truth, all_pred, counts, displs));
       }
     } else {
-      PetscCall(SanetWriteResult(comm, path, maps.Nglobal, maps.nlocal, maps.istart, labels, D, maps.data, NULL));
+      PetscCall(SanetWriteResult(comm, path, maps.Nglobal, maps.nlocal, maps.istart, labels, D, feat->data, &quality, NULL));
       PetscCall(PetscTime(&t1));
       PetscCall(PetscPrintf(comm, "wrote %s; total %.1f s\n", path, t1 - tstart));
     }
     PetscCall(PetscLogStagePop());
-    PetscCall(PetscFree(labels));
     PetscCall(SanetMapsDestroy(&maps));
   }
+  PetscCall(SanetSelectDestroy(&sel));
   PetscCall(SanetKMeansDestroy(&km));
   for (PetscInt l = 0; l < nlayers; l++) {
     PetscCall(SanetLayerDestroy(&layer[l]));

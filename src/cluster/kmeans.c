@@ -1,5 +1,6 @@
 #include <cblas.h>
 #include <float.h>
+#include <limits.h>
 #include "sanet.h"
 #include <petscblaslapack.h>
 
@@ -37,8 +38,8 @@ struct _p_SanetKMeans {
   PetscBool     view;
   /* statistics of the last Apply, for View */
   PetscBool applied;
-  PetscInt  best_restart, best_its, Nglobal;
-  PetscReal best_inertia;
+  PetscInt  best_restart, best_its, Nglobal, nbest;
+  PetscReal best_inertia, median_inertia, worst_inertia;
 };
 
 /* Per-Apply working state shared by the helpers below. */
@@ -87,10 +88,10 @@ PetscErrorCode SanetKMeansCreate(MPI_Comm comm, SanetKMeans *km)
   PetscCall(PetscNew(&k));
   k->comm     = comm;
   k->K        = 8;
-  k->restarts = 10;
+  k->restarts = 100;
   k->max_it   = 300;
   k->trials   = 0;
-  k->tol      = 1e-4;
+  k->tol      = 0;
   k->seed     = 0;
   *km         = k;
   PetscFunctionReturn(0);
@@ -141,7 +142,7 @@ PetscErrorCode SanetKMeansSetFromOptions(SanetKMeans km)
   PetscCall(PetscOptionsInt("-clusters", "Number of clusters K", "SanetKMeansSetClusters", km->K, &km->K, NULL));
   PetscCall(PetscOptionsInt("-restarts", "Independent k-means++ seedings; the lowest inertia is kept", "SanetKMeansSetFromOptions", km->restarts, &km->restarts, NULL));
   PetscCall(PetscOptionsInt("-max_it", "Maximum Lloyd iterations per restart", "SanetKMeansSetFromOptions", km->max_it, &km->max_it, NULL));
-  PetscCall(PetscOptionsReal("-tol", "Stop when the squared centre shift is below tol times the mean feature variance", "SanetKMeansSetFromOptions", km->tol, &km->tol, NULL));
+  PetscCall(PetscOptionsReal("-tol", "Stop when the squared centre shift is below tol times the mean feature variance (0: only when no label changes, a fixed point whatever the rounding)", "SanetKMeansSetFromOptions", km->tol, &km->tol, NULL));
   PetscCall(PetscOptionsInt("-init_trials", "k-means++ candidates per centre (0: 2+log K, 1: plain k-means++)", "SanetKMeansSetFromOptions", km->trials, &km->trials, NULL));
   PetscCall(PetscOptionsInt("-seed", "Seed of the k-means++ draws", "SanetKMeansSetSeed", seed, &seed, &flg));
   PetscCall(PetscOptionsBool("-view", "View the settings and result after Apply", "SanetKMeansView", km->view, &km->view, NULL));
@@ -174,8 +175,19 @@ PetscErrorCode SanetKMeansView(SanetKMeans km, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPrintf(viewer, "SanetKMeans (prefix %s): K=%" PetscInt_FMT " restarts=%" PetscInt_FMT " max_it=%" PetscInt_FMT " tol=%g seed=%lu\n", km->prefix ? km->prefix : "none", km->K, km->restarts, km->max_it, (double)km->tol, km->seed));
   PetscCall(PetscViewerASCIIPushTab(viewer));
   PetscCall(PetscViewerASCIIPrintf(viewer, "initialization: greedy k-means++ with %" PetscInt_FMT " candidates per centre\n", Trials(km)));
-  if (km->applied) PetscCall(PetscViewerASCIIPrintf(viewer, "last run: N=%" PetscInt_FMT ", best restart %" PetscInt_FMT " after %" PetscInt_FMT " iterations, inertia %.10g\n", km->Nglobal, km->best_restart, km->best_its, (double)km->best_inertia));
+  if (km->applied) PetscCall(PetscViewerASCIIPrintf(viewer, "last run: N=%" PetscInt_FMT ", best restart %" PetscInt_FMT " after %" PetscInt_FMT " iterations, inertia %.10g (reached by %" PetscInt_FMT " of %" PetscInt_FMT " restarts; median %.10g, worst %.10g)\n", km->Nglobal, km->best_restart, km->best_its, (double)km->best_inertia, km->nbest, km->restarts, (double)km->median_inertia, (double)km->worst_inertia));
   PetscCall(PetscViewerASCIIPopTab(viewer));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetKMeansGetRestartStats(SanetKMeans km, PetscInt *restarts, PetscInt *nbest, PetscReal *median, PetscReal *worst)
+{
+  PetscFunctionBegin;
+  PetscCheck(km->applied, km->comm, PETSC_ERR_ARG_WRONGSTATE, "SanetKMeansGetRestartStats needs a SanetKMeansApply first");
+  if (restarts) *restarts = km->restarts;
+  if (nbest) *nbest = km->nbest;
+  if (median) *median = km->median_inertia;
+  if (worst) *worst = km->worst_inertia;
   PetscFunctionReturn(0);
 }
 
@@ -578,7 +590,10 @@ static PetscErrorCode Canonicalize(SanetKMeans km, KMWork *w, PetscInt *label)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SanetKMeansApply(SanetKMeans km, PetscInt nlocal, PetscInt dim, const PetscReal *X, PetscInt *labels, PetscReal *inertia)
+/* Restarts rfirst, rfirst + rstep, ... of the rows on comm (the object's communicator,
+   or PETSC_COMM_SELF when every rank holds all rows); the best labels (canonical ids),
+   its inertia and restart, and rin[r] for the restarts run. */
+static PetscErrorCode Run(SanetKMeans km, MPI_Comm comm, PetscInt nlocal, PetscInt dim, const PetscReal *X, PetscInt rfirst, PetscInt rstep, PetscInt *labels, PetscReal *bestinertia, PetscInt *bestrestart, PetscInt *bestits, PetscReal rin[])
 {
   KMWork     w;
   PetscInt  *lab, nloc = nlocal, ncmax;
@@ -586,26 +601,26 @@ PetscErrorCode SanetKMeansApply(SanetKMeans km, PetscInt nlocal, PetscInt dim, c
 
   PetscFunctionBegin;
   PetscCheck(nlocal >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Local row count %" PetscInt_FMT " must be >= 0", nlocal);
-  PetscCheck(dim >= 1, km->comm, PETSC_ERR_ARG_OUTOFRANGE, "k-means feature dimension %" PetscInt_FMT " must be >= 1", dim);
+  PetscCheck(dim >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "k-means feature dimension %" PetscInt_FMT " must be >= 1", dim);
   PetscCall(PetscMemzero(&w, sizeof(w)));
-  w.comm   = km->comm;
+  w.comm   = comm;
   w.nlocal = nlocal;
   w.dim    = dim;
   w.X      = X;
-  PetscCallMPI(MPI_Comm_rank(km->comm, &w.rank));
-  PetscCallMPI(MPI_Comm_size(km->comm, &w.size));
+  PetscCallMPI(MPI_Comm_rank(comm, &w.rank));
+  PetscCallMPI(MPI_Comm_size(comm, &w.size));
   PetscCall(PetscMalloc1(w.size + 1, &w.starts));
   w.starts[0] = 0;
-  PetscCallMPI(MPI_Allgather(&nloc, 1, MPIU_INT, w.starts + 1, 1, MPIU_INT, km->comm));
+  PetscCallMPI(MPI_Allgather(&nloc, 1, MPIU_INT, w.starts + 1, 1, MPIU_INT, comm));
   for (PetscMPIInt r = 0; r < w.size; r++) {
-    PetscCheck(w.starts[r] <= PETSC_MAX_INT - w.starts[r + 1], km->comm, PETSC_ERR_ARG_OUTOFRANGE, "k-means: global row count overflows PetscInt");
+    PetscCheck(w.starts[r] <= PETSC_MAX_INT - w.starts[r + 1], comm, PETSC_ERR_ARG_OUTOFRANGE, "k-means: global row count overflows PetscInt");
     w.starts[r + 1] += w.starts[r];
   }
   w.N      = w.starts[w.size];
   w.rstart = w.starts[w.rank];
   {
     const char *p = km->prefix ? km->prefix : "";
-    PetscCheck(w.N >= km->K, km->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sclusters %" PetscInt_FMT " exceeds the number of rows to cluster (%" PetscInt_FMT ")", p, km->K, w.N);
+    PetscCheck(w.N >= km->K, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sclusters %" PetscInt_FMT " exceeds the number of rows to cluster (%" PetscInt_FMT ")", p, km->K, w.N);
   }
 
   ncmax = PetscMax(km->K, Trials(km));
@@ -623,7 +638,7 @@ PetscErrorCode SanetKMeansApply(SanetKMeans km, PetscInt nlocal, PetscInt dim, c
       xn2max = PetscMax(xn2max, w.xnorm[i]);
     }
     if (!finite) xn2max = PETSC_MAX_REAL;
-    PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &xn2max, 1, MPIU_REAL, MPI_MAX, km->comm));
+    PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &xn2max, 1, MPIU_REAL, MPI_MAX, comm));
     w.single = (PetscBool)(xn2max <= 1e30);
   }
   if (w.single) {
@@ -641,41 +656,103 @@ PetscErrorCode SanetKMeansApply(SanetKMeans km, PetscInt nlocal, PetscInt dim, c
     PetscCall(PetscCalloc1(dim, &mean));
     for (PetscInt i = 0; i < nlocal; i++)
       for (PetscInt d = 0; d < dim; d++) mean[d] += X[(size_t)i * dim + d];
-    PetscCall(MPIU_Allreduce(MPI_IN_PLACE, mean, (PetscMPIInt)dim, MPIU_REAL, MPIU_SUM, km->comm));
+    PetscCall(MPIU_Allreduce(MPI_IN_PLACE, mean, (PetscMPIInt)dim, MPIU_REAL, MPIU_SUM, comm));
     for (PetscInt d = 0; d < dim; d++) mean[d] /= w.N;
     for (PetscInt i = 0; i < nlocal; i++)
       for (PetscInt d = 0; d < dim; d++) {
         PetscReal t = X[(size_t)i * dim + d] - mean[d];
         tolabs += t * t;
       }
-    PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &tolabs, 1, MPIU_REAL, MPIU_SUM, km->comm));
+    PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &tolabs, 1, MPIU_REAL, MPIU_SUM, comm));
     tolabs = km->tol * tolabs / ((PetscReal)w.N * dim);
     PetscCall(PetscFree(mean));
   }
 
-  for (PetscInt r = 0; r < km->restarts; r++) {
+  *bestrestart = -1;
+  *bestits     = 0;
+  for (PetscInt r = rfirst; r < km->restarts; r += rstep) {
     PetscReal in;
     PetscInt  its = 0;
 
     PetscCall(Lloyd(km, &w, (unsigned long)r, tolabs, lab, &in, &its));
     PetscCall(PetscInfo(NULL, "k-means restart %" PetscInt_FMT ": %" PetscInt_FMT " iterations, inertia %g\n", r, its, (double)in));
+    rin[r] = in;
     /* strict < keeps the earliest restart on ties, so the choice is reproducible */
     if (in < best) {
-      best             = in;
-      km->best_restart = r;
-      km->best_its     = its;
+      best         = in;
+      *bestrestart = r;
+      *bestits     = its;
       PetscCall(PetscArraycpy(labels, lab, nlocal));
     }
   }
-  PetscCall(Canonicalize(km, &w, labels));
-  km->applied      = PETSC_TRUE;
-  km->best_inertia = best;
-  km->Nglobal      = w.N;
-  if (inertia) *inertia = best;
+  if (*bestrestart >= 0) PetscCall(Canonicalize(km, &w, labels));
+  *bestinertia = best;
+  km->Nglobal  = w.N;
   PetscCall(PetscInfo(NULL, "k-means: %s distance GEMM, %" PetscInt_FMT " local row assignments decided by exact distances\n", w.single ? "float" : "double", w.nrecheck));
   PetscCall(PetscFree4(w.xnorm, w.G, w.cnorm, lab));
   if (w.single) PetscCall(PetscFree4(w.Xf, w.Cf, w.Gf, w.xrt));
   PetscCall(PetscFree(w.starts));
+  PetscFunctionReturn(0);
+}
+
+/* Spread over restarts: how often the best partition was found says how safe it is
+   (restarts that end in the same partition have the same inertia up to rounding). */
+static PetscErrorCode Finish(SanetKMeans km, PetscReal best, PetscReal rin[], PetscReal *inertia)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscSortReal(km->restarts, rin));
+  km->nbest = 0;
+  for (PetscInt r = 0; r < km->restarts; r++) km->nbest += (rin[r] <= best * (1 + 1e-9));
+  km->median_inertia = rin[km->restarts / 2];
+  km->worst_inertia  = rin[km->restarts - 1];
+  km->applied        = PETSC_TRUE;
+  km->best_inertia   = best;
+  if (inertia) *inertia = best;
   if (km->view) PetscCall(SanetKMeansView(km, NULL));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetKMeansApply(SanetKMeans km, PetscInt nlocal, PetscInt dim, const PetscReal *X, PetscInt *labels, PetscReal *inertia)
+{
+  PetscReal *rin, best;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc1(km->restarts, &rin));
+  PetscCall(Run(km, km->comm, nlocal, dim, X, 0, 1, labels, &best, &km->best_restart, &km->best_its, rin));
+  PetscCall(Finish(km, best, rin, inertia));
+  PetscCall(PetscFree(rin));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetKMeansApplyReplicated(SanetKMeans km, PetscInt N, PetscInt dim, const PetscReal *X, PetscInt *labels, PetscReal *inertia)
+{
+  PetscMPIInt rank, size;
+  PetscReal  *rin, best;
+  PetscInt    r, its;
+  struct {
+    double v;
+    int    i;
+  } loc, glob;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(km->comm, &rank));
+  PetscCallMPI(MPI_Comm_size(km->comm, &size));
+  PetscCall(PetscCalloc1(km->restarts, &rin));
+  /* rank q runs restarts q, q + P, ...: each is the serial computation on all rows, so
+     the winner and its labels are bitwise the same for any rank count */
+  PetscCall(Run(km, PETSC_COMM_SELF, N, dim, X, rank, size, labels, &best, &r, &its, rin));
+  loc.v = r >= 0 ? (double)best : PETSC_MAX_REAL;
+  loc.i = r >= 0 ? (int)r : INT_MAX;
+  PetscCallMPI(MPI_Allreduce(&loc, &glob, 1, MPI_DOUBLE_INT, MPI_MINLOC, km->comm));
+  {
+    PetscInt info[2] = {r, its};
+    PetscCallMPI(MPI_Bcast(info, 2, MPIU_INT, glob.i % size, km->comm));
+    km->best_restart = info[0];
+    km->best_its     = info[1];
+  }
+  PetscCallMPI(MPI_Bcast(labels, (PetscMPIInt)N, MPIU_INT, glob.i % size, km->comm));
+  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, rin, (PetscMPIInt)km->restarts, MPIU_REAL, MPIU_SUM, km->comm));
+  PetscCall(Finish(km, glob.v, rin, inertia));
+  PetscCall(PetscFree(rin));
   PetscFunctionReturn(0);
 }

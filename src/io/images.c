@@ -177,6 +177,29 @@ static PetscErrorCode LoadLabels(MPI_Comm comm, const char path[], H5Handles *h,
   PetscCheck(range[0] >= 0, comm, PETSC_ERR_FILE_UNEXPECTED, "Input file %s: /labels contains negative value %lld", path, range[0]);
   PetscCheck(range[1] < PETSC_MAX_INT, comm, PETSC_ERR_FILE_UNEXPECTED, "Input file %s: /labels contains too large value %lld", path, range[1]);
   img->nclasses = (PetscInt)range[1] + 1;
+  { /* distinct values: each rank's sorted set, merged on every rank */
+    PetscInt    n = maps->nlocal, *mine, *all;
+    PetscMPIInt size, nm, *counts, *displs, total = 0;
+    PetscCallMPI(MPI_Comm_size(comm, &size));
+    PetscCall(PetscMalloc1(n + 1, &mine));
+    PetscCall(PetscArraycpy(mine, img->labels, n));
+    PetscCall(PetscSortRemoveDupsInt(&n, mine));
+    nm = (PetscMPIInt)n;
+    PetscCall(PetscMalloc2(size, &counts, size, &displs));
+    PetscCallMPI(MPI_Allgather(&nm, 1, MPI_INT, counts, 1, MPI_INT, comm));
+    for (PetscMPIInt r = 0; r < size; r++) {
+      displs[r] = total;
+      total += counts[r];
+    }
+    PetscCall(PetscMalloc1(total + 1, &all));
+    PetscCallMPI(MPI_Allgatherv(mine, nm, MPIU_INT, all, counts, displs, MPIU_INT, comm));
+    n = total;
+    PetscCall(PetscSortRemoveDupsInt(&n, all));
+    img->ndistinct = n;
+    PetscCall(PetscFree(all));
+    PetscCall(PetscFree2(counts, displs));
+    PetscCall(PetscFree(mine));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -223,7 +246,8 @@ PetscErrorCode SanetImagesDestroy(SanetImages *img)
   PetscFunctionBegin;
   PetscCall(SanetMapsDestroy(&img->maps));
   PetscCall(PetscFree(img->labels));
-  img->nclasses = 0;
+  img->nclasses  = 0;
+  img->ndistinct = 0;
   PetscFunctionReturn(0);
 }
 

@@ -1,6 +1,6 @@
 #include "sanet.h"
 
-PetscErrorCode SanetWriteResult(MPI_Comm comm, const char path[], PetscInt Nglobal, PetscInt nlocal, PetscInt istart, const PetscInt labels[], PetscInt D, const PetscReal features[], const SanetMetrics *metrics)
+PetscErrorCode SanetWriteResult(MPI_Comm comm, const char path[], PetscInt Nglobal, PetscInt nlocal, PetscInt istart, const PetscInt labels[], PetscInt D, const PetscReal features[], const SanetQuality *quality, const SanetMetrics *metrics)
 {
   hid_t       file;
   int        *lab32;
@@ -17,6 +17,28 @@ PetscErrorCode SanetWriteResult(MPI_Comm comm, const char path[], PetscInt Nglob
     PetscCall(SanetH5WriteRows(file, "features", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 2, dims, istart, nlocal, features));
   }
   PetscCall(PetscFree(lab32));
+  if (quality) {
+    hsize_t qdims[2] = {(hsize_t)quality->ncand, (hsize_t)quality->ncol};
+    hid_t   root, dset;
+    double  v;
+    int     iv;
+    /* every rank holds the same candidate table; rank 0 writes its rows */
+    PetscCall(SanetH5WriteRows(file, "selection", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 2, qdims, 0, rank ? 0 : quality->ncand, quality->cand));
+    PetscCallHDF5Id(dset, H5Dopen2(file, "selection", H5P_DEFAULT));
+    PetscCall(SanetH5WriteStringAttribute(dset, "columns", "K,neig,modularity,inertia,restarts_at_best"));
+    PetscCallHDF5(H5Dclose(dset));
+    PetscCallHDF5Id(root, H5Gopen2(file, "/", H5P_DEFAULT));
+    v = (double)quality->modularity;
+    PetscCall(SanetH5WriteAttribute(root, "modularity", H5T_NATIVE_DOUBLE, &v));
+    iv = (int)quality->K;
+    PetscCall(SanetH5WriteAttribute(root, "K", H5T_NATIVE_INT, &iv));
+    iv = (int)quality->neig;
+    PetscCall(SanetH5WriteAttribute(root, "neig", H5T_NATIVE_INT, &iv));
+    iv = (int)quality->Kestimate;
+    PetscCall(SanetH5WriteAttribute(root, "K_estimate", H5T_NATIVE_INT, &iv));
+    PetscCall(SanetH5WriteStringAttribute(root, "quality_graph", quality->graph));
+    PetscCallHDF5(H5Gclose(root));
+  }
   if (metrics) {
     SanetMetrics m = *metrics;
     PetscInt     shape[2] = {m.nclasses, m.nclusters};

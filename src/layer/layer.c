@@ -26,6 +26,7 @@ struct _p_SanetLayer {
   SanetKNNSpec     knn;        /* the neighbour search all procedures share */
   char             summary[8192]; /* one line per procedure of the last Apply */
   PetscInt         nproc;
+  PetscInt         ninputs, nkept; /* patches of the last Apply, and those in the graphs */
   SanetProc        proc[SANET_MAX_PROCS];
   char            *procname[SANET_MAX_PROCS];
   /* pool */
@@ -185,6 +186,8 @@ static PetscErrorCode LayerApplySAL(SanetLayer l, const SanetMaps *in, SanetMaps
     }
   }
   PetscCallMPI(MPI_Allreduce(&nkeep, &Nkeep, 1, MPIU_INT, MPI_SUM, l->comm));
+  l->ninputs = in->Nglobal * ppi;
+  l->nkept   = Nkeep;
   PetscCallMPI(MPI_Exscan(&nkeep, &kstart, 1, MPIU_INT, MPI_SUM, l->comm));
   {
     PetscMPIInt rank;
@@ -459,6 +462,98 @@ PetscErrorCode SanetLayerView(SanetLayer l, PetscViewer viewer)
     PetscCall(PetscViewerASCIIPrintf(viewer, "%s: deskewing by image moments%s\n", l->name, l->recenter ? ", centre of mass to the centre" : ""));
     break;
   }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetLayerGetAutoRange(SanetLayer l, PetscBool *isauto, PetscInt *fewest, PetscInt *most)
+{
+  PetscFunctionBegin;
+  *isauto = PETSC_FALSE;
+  for (PetscInt p = 0; p < l->nproc; p++) {
+    PetscBool a;
+    PetscInt  lo, hi;
+    PetscCall(SanetProcGetAutoRange(l->proc[p], &a, &lo, &hi));
+    if (!a) continue;
+    /* one count is chosen for the layer, so its automatic procedures share the range */
+    PetscCheck(!*isauto || (lo == *fewest && hi == *most), l->comm, PETSC_ERR_ARG_INCOMP, "Layer %s: procedures with -neig auto must have the same -neig_range (%s has %" PetscInt_FMT ",%" PetscInt_FMT ", another %" PetscInt_FMT ",%" PetscInt_FMT ")", l->name, l->procname[p], lo, hi, *fewest, *most);
+    *isauto = PETSC_TRUE;
+    *fewest = lo;
+    *most   = hi;
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetLayerSetKeepGraph(SanetLayer l, PetscBool flg)
+{
+  PetscFunctionBegin;
+  for (PetscInt p = 0; p < l->nproc; p++) PetscCall(SanetProcSetKeepGraph(l->proc[p], flg));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetLayerGetGraph(SanetLayer l, Mat *W)
+{
+  PetscFunctionBegin;
+  *W = NULL;
+  PetscCheck(l->type == SANET_LAYER_SAL, l->comm, PETSC_ERR_ARG_WRONG, "Layer %s has no graph", l->name);
+  PetscCheck(l->nkept == l->ninputs, l->comm, PETSC_ERR_ARG_INCOMP, "Layer %s: %" PetscInt_FMT " of its %" PetscInt_FMT " maps are all zero and not in its graph; an image graph needs them all (-%szero_patches keep)", l->name, l->ninputs - l->nkept, l->ninputs, l->prefix);
+  for (PetscInt p = 0; p < l->nproc; p++) {
+    Mat Wp;
+    PetscCall(SanetProcGetGraph(l->proc[p], &Wp));
+    PetscCheck(Wp, l->comm, PETSC_ERR_ARG_WRONGSTATE, "Layer %s: procedure %s kept no graph (dense affinities are never formed; or the layer was not applied with its graph kept)", l->name, l->procname[p]);
+    /* the procedures' graphs summed: an edge weighs what all affinities give it */
+    if (!*W) PetscCall(MatDuplicate(Wp, MAT_COPY_VALUES, W));
+    else PetscCall(MatAXPY(*W, 1.0, Wp, DIFFERENT_NONZERO_PATTERN));
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetLayerSelectFeatures(SanetLayer l, const SanetMaps *full, PetscInt neig, SanetMaps *out)
+{
+  PetscInt cout = 0, cfull = 0, *nkeep, *norm, off = 0, o = 0;
+  size_t   npx = (size_t)full->nlocal * full->m * full->n;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc2(l->nproc, &nkeep, l->nproc, &norm));
+  for (PetscInt p = 0; p < l->nproc; p++) {
+    PetscBool a, rn;
+    PetscInt  ne;
+    PetscCall(SanetProcGetAutoRange(l->proc[p], &a, NULL, NULL));
+    PetscCall(SanetProcGetNumFeatures(l->proc[p], &ne));
+    PetscCall(SanetProcGetRowNormalize(l->proc[p], &rn));
+    PetscCheck(!a || (neig >= 1 && neig <= ne), l->comm, PETSC_ERR_ARG_OUTOFRANGE, "Layer %s: %" PetscInt_FMT " eigenvectors asked of procedure %s, which has %" PetscInt_FMT, l->name, neig, l->procname[p], ne);
+    nkeep[p] = a ? neig : ne;
+    norm[p]  = a && rn;
+    cout += nkeep[p];
+    cfull += ne;
+  }
+  PetscCheck(full->c == cfull, l->comm, PETSC_ERR_PLIB, "Layer %s: maps have %" PetscInt_FMT " channels, its procedures make %" PetscInt_FMT, l->name, full->c, cfull);
+  PetscCall(SanetMapsCreate(l->comm, full->Nglobal, full->m, full->n, cout, out));
+  if (full->eigval) PetscCall(PetscMalloc1(cout, &out->eigval));
+  if (full->group) PetscCall(PetscMalloc1(cout, &out->group));
+  for (PetscInt p = 0; p < l->nproc; p++) {
+    PetscInt ne;
+    PetscCall(SanetProcGetNumFeatures(l->proc[p], &ne));
+    for (size_t px = 0; px < npx; px++) {
+      const PetscReal *f = full->data + px * full->c + off;
+      PetscReal       *g = out->data + px * cout + o, s = 1;
+      /* a row-normalized procedure's truncated row is rescaled to the norm the whole row
+         had (1, or the layer's patch-norm scale) */
+      if (norm[p]) {
+        PetscReal a = 0, b = 0;
+        for (PetscInt j = 0; j < ne; j++) a += f[j] * f[j];
+        for (PetscInt j = 0; j < nkeep[p]; j++) b += f[j] * f[j];
+        s = b > 0 ? PetscSqrtReal(a / b) : 1;
+      }
+      for (PetscInt j = 0; j < nkeep[p]; j++) g[j] = s * f[j];
+    }
+    for (PetscInt j = 0; j < nkeep[p]; j++) {
+      if (out->eigval) out->eigval[o + j] = full->eigval[off + j];
+      if (out->group) out->group[o + j] = full->group[off + j];
+    }
+    off += ne;
+    o += nkeep[p];
+  }
+  PetscCall(PetscFree2(nkeep, norm));
   PetscFunctionReturn(0);
 }
 

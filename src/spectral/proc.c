@@ -1,4 +1,6 @@
 #include "sanet.h"
+#include <errno.h>
+#include <stdlib.h>
 
 const char *const SanetAffinities[]  = {"knn", "eps", "full", "SanetAffinity", "SANET_AFFINITY_", NULL};
 const char *const SanetLaplacians[]  = {"sym", "rw", "SanetLaplacian", "SANET_LAPLACIAN_", NULL};
@@ -13,7 +15,11 @@ struct _p_SanetProc {
   SanetWeightSpec weight;
   SanetLaplacian  laplacian;
   SanetProcMethod method;
-  PetscInt        neig;
+  PetscInt        neig;      /* with neig_auto: the most candidates, computed once */
+  PetscBool       neig_auto; /* the caller picks the count among neig_range from the graph */
+  PetscInt        neig_range[2];
+  PetscBool       keep_graph; /* keep a copy of W (before normalization) after Apply */
+  Mat             graph;
   PetscBool       drop_trivial, row_normalize;
   PetscInt        rounds;    /* most Krylov solves (deflating what was found) */
   PetscReal       regularize; /* degrees D + tau I, tau = regularize * mean degree (0: off) */
@@ -43,6 +49,8 @@ PetscErrorCode SanetProcCreate(MPI_Comm comm, SanetProc *proc)
   (*proc)->laplacian       = SANET_LAPLACIAN_SYM;
   (*proc)->method          = SANET_METHOD_KRYLOV;
   (*proc)->neig            = 16;
+  (*proc)->neig_range[0]   = 4;
+  (*proc)->neig_range[1]   = 24;
   (*proc)->rounds          = 3;
   (*proc)->candidates      = 59;
   (*proc)->nystrom_eig     = SANET_NYSTROM_EIG_AUTO;
@@ -72,6 +80,9 @@ PetscErrorCode SanetProcSetSeed(SanetProc proc, unsigned long seed, PetscInt str
 PetscErrorCode SanetProcSetFromOptions(SanetProc proc)
 {
   const char *p = proc->prefix;
+  char        neigstr[32];
+  PetscInt    nrange = 2;
+  PetscBool   neigset, rangeset;
 
   PetscFunctionBegin;
   PetscOptionsBegin(proc->comm, p, "Spectral analysis procedure", NULL);
@@ -89,7 +100,9 @@ PetscErrorCode SanetProcSetFromOptions(SanetProc proc)
   PetscCall(PetscOptionsInt("-selftune_k", "Self-tuning: sigma_i is the distance to this neighbour", NULL, proc->weight.selftune, &proc->weight.selftune, NULL));
   PetscCall(PetscOptionsEnum("-laplacian", "Normalized Laplacian", NULL, SanetLaplacians, (PetscEnum)proc->laplacian, (PetscEnum *)&proc->laplacian, NULL));
   PetscCall(PetscOptionsEnum("-method", "Computing method", NULL, SanetProcMethods, (PetscEnum)proc->method, (PetscEnum *)&proc->method, NULL));
-  PetscCall(PetscOptionsInt("-neig", "Eigenvectors (features) per vertex", NULL, proc->neig, &proc->neig, NULL));
+  PetscCall(PetscSNPrintf(neigstr, sizeof(neigstr), "%" PetscInt_FMT, proc->neig));
+  PetscCall(PetscOptionsString("-neig", "Eigenvectors (features) per vertex, or auto: the count among -neig_range whose clustering has the highest modularity on this graph", NULL, neigstr, neigstr, sizeof(neigstr), &neigset));
+  PetscCall(PetscOptionsIntArray("-neig_range", "With -neig auto: fewest and most eigenvectors tried", NULL, proc->neig_range, &nrange, &rangeset));
   PetscCall(PetscOptionsBool("-drop_trivial", "Drop eigenvectors of eigenvalue 0 (one per connected component)", NULL, proc->drop_trivial, &proc->drop_trivial, NULL));
   PetscCall(PetscOptionsBool("-row_normalize", "Scale each vertex's features to unit length (Ng-Jordan-Weiss)", NULL, proc->row_normalize, &proc->row_normalize, NULL));
   PetscCall(PetscOptionsReal("-regularize", "Degree regularization: normalize by D + tau I with tau = this times the mean degree (0: off); damps eigenvectors localized on small near-disconnected groups", NULL, proc->regularize, &proc->regularize, NULL));
@@ -104,6 +117,21 @@ PetscErrorCode SanetProcSetFromOptions(SanetProc proc)
   PetscCall(PetscOptionsReal("-mb_tol", "Mini-batch: stop when the averaged relative Riemannian gradient is below this", NULL, proc->mb_tol, &proc->mb_tol, NULL));
   PetscCall(PetscOptionsInt("-rounds", "Most eigensolves, each deflating the eigenvectors found so far (repeated eigenvalues)", NULL, proc->rounds, &proc->rounds, NULL));
   PetscOptionsEnd();
+  if (neigset) {
+    PetscCall(PetscStrcasecmp(neigstr, "auto", &proc->neig_auto));
+    if (!proc->neig_auto) {
+      char     *end;
+      long long v;
+      errno = 0;
+      v     = strtoll(neigstr, &end, 10);
+      PetscCheck(end != neigstr && !*end && !errno && v >= 1 && v <= PETSC_MAX_INT, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sneig %s must be auto or an integer >= 1", p ? p : "", neigstr);
+      proc->neig = (PetscInt)v;
+    }
+  }
+  PetscCheck(!rangeset || nrange == 2, proc->comm, PETSC_ERR_ARG_WRONG, "-%sneig_range needs two values, fewest and most (got %" PetscInt_FMT ")", p ? p : "", nrange);
+  PetscCheck(!rangeset || proc->neig_auto, proc->comm, PETSC_ERR_ARG_INCOMP, "-%sneig_range is for -%sneig auto", p ? p : "", p ? p : "");
+  PetscCheck(proc->neig_range[0] >= 1 && proc->neig_range[0] <= proc->neig_range[1], proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sneig_range %" PetscInt_FMT ",%" PetscInt_FMT " must satisfy 1 <= fewest <= most", p ? p : "", proc->neig_range[0], proc->neig_range[1]);
+  if (proc->neig_auto) proc->neig = proc->neig_range[1];
   if (!proc->ncols) proc->ncols = 4 * proc->neig;
   PetscCheck(proc->ncols >= proc->neig, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sncols %" PetscInt_FMT " must be at least -%sneig %" PetscInt_FMT, p ? p : "", proc->ncols, p ? p : "", proc->neig);
   PetscCheck(proc->candidates >= 1 && proc->mb_steps >= 0 && proc->mb_step > 0 && proc->batch >= 0, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scandidates %" PetscInt_FMT " and -%smb_step %g must be > 0, -%smb_steps %" PetscInt_FMT " and -%sbatch %" PetscInt_FMT " >= 0", p ? p : "", proc->candidates, p ? p : "", (double)proc->mb_step, p ? p : "", proc->mb_steps, p ? p : "", proc->batch);
@@ -132,6 +160,36 @@ PetscErrorCode SanetProcGetNumFeatures(SanetProc proc, PetscInt *neig)
 {
   PetscFunctionBegin;
   *neig = proc->neig;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetProcGetAutoRange(SanetProc proc, PetscBool *isauto, PetscInt *fewest, PetscInt *most)
+{
+  PetscFunctionBegin;
+  if (isauto) *isauto = proc->neig_auto;
+  if (fewest) *fewest = proc->neig_range[0];
+  if (most) *most = proc->neig_range[1];
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetProcGetRowNormalize(SanetProc proc, PetscBool *flg)
+{
+  PetscFunctionBegin;
+  *flg = proc->row_normalize;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetProcSetKeepGraph(SanetProc proc, PetscBool flg)
+{
+  PetscFunctionBegin;
+  proc->keep_graph = flg;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetProcGetGraph(SanetProc proc, Mat *W)
+{
+  PetscFunctionBegin;
+  *W = proc->graph;
   PetscFunctionReturn(0);
 }
 
@@ -363,6 +421,8 @@ PetscErrorCode SanetProcApply(SanetProc proc, const SanetProcInput *in, PetscRea
   PetscCall(MatGetInfo(W, MAT_GLOBAL_SUM, &info));
   proc->nnz = (PetscInt)info.nz_used;
   PetscCall(SanetGraphComponents(W, &proc->ncomponents, &proc->largest));
+  PetscCall(MatDestroy(&proc->graph));
+  if (proc->keep_graph) PetscCall(MatDuplicate(W, MAT_COPY_VALUES, &proc->graph)); /* W is normalized in place below */
   PetscCall(ProcSolveKrylov(proc, in, W, features, eigval));
   PetscCall(MatDestroy(&W));
   }
@@ -381,7 +441,7 @@ PetscErrorCode SanetProcApply(SanetProc proc, const SanetProcInput *in, PetscRea
 
 PetscErrorCode SanetProcView(SanetProc proc, PetscViewer viewer)
 {
-  char graph[128] = "", weight[64] = "", reg[64] = "", epsbuf[32];
+  char graph[128] = "", weight[64] = "", reg[64] = "", epsbuf[32], autobuf[64] = "";
 
   PetscFunctionBegin;
   /* plain snprintf for %g: PETSc's printf appends a '.' to whole numbers ("1.") */
@@ -392,8 +452,9 @@ PetscErrorCode SanetProcView(SanetProc proc, PetscViewer viewer)
   else PetscCall(PetscSNPrintf(graph, sizeof(graph), "k %" PetscInt_FMT, proc->k));
   if (proc->weight.type == SANET_WEIGHT_GAUSSIAN) snprintf(weight, sizeof(weight), " (sigma %g)", (double)proc->weight.sigma);
   if (proc->weight.type == SANET_WEIGHT_SELFTUNE) PetscCall(PetscSNPrintf(weight, sizeof(weight), " (neighbour %" PetscInt_FMT ")", proc->weight.selftune));
+  if (proc->neig_auto) PetscCall(PetscSNPrintf(autobuf, sizeof(autobuf), "automatic count of %" PetscInt_FMT " to ", proc->neig_range[0]));
   if (proc->regularize > 0) snprintf(reg, sizeof(reg), ", degrees + %g x mean", (double)proc->regularize);
-  PetscCall(PetscViewerASCIIPrintf(viewer, "%s: affinity %s (%s), weights %s%s, Laplacian L_%s, method %s, %" PetscInt_FMT " eigenvectors%s%s%s\n", proc->prefix, SanetAffinities[proc->affinity], graph, SanetWeights[proc->weight.type], weight, SanetLaplacians[proc->laplacian], SanetProcMethods[proc->method], proc->neig, proc->drop_trivial ? ", trivial dropped" : "", proc->row_normalize ? ", rows normalized" : "", reg));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "%s: affinity %s (%s), weights %s%s, Laplacian L_%s, method %s, %s%" PetscInt_FMT " eigenvectors%s%s%s\n", proc->prefix, SanetAffinities[proc->affinity], graph, SanetWeights[proc->weight.type], weight, SanetLaplacians[proc->laplacian], SanetProcMethods[proc->method], autobuf, proc->neig, proc->drop_trivial ? ", trivial dropped" : "", proc->row_normalize ? ", rows normalized" : "", reg));
   PetscFunctionReturn(0);
 }
 
@@ -427,6 +488,7 @@ PetscErrorCode SanetProcDestroy(SanetProc *proc)
 {
   PetscFunctionBegin;
   if (!*proc) PetscFunctionReturn(0);
+  PetscCall(MatDestroy(&(*proc)->graph));
   PetscCall(PetscFree((*proc)->prefix));
   PetscCall(PetscFree(*proc));
   PetscFunctionReturn(0);
