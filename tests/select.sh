@@ -54,20 +54,25 @@ nolabels)
   "$PY" -c "
 import h5py, sys
 with h5py.File('data/mnist-2000.h5','r') as a, h5py.File('$TMP/nolab.h5','w') as b: b['images'] = a['images'][...]"
+  # K from the labels (estimate printed) against the same K given; K auto both ways
   run with 2 -input data/mnist-2000.h5 -options_file jobs/mnist-small.yaml -seed 3
   run without 2 -input "$TMP/nolab.h5" -options_file jobs/mnist-small.yaml -seed 3 -clusters 10
+  run withauto 2 -input data/mnist-2000.h5 -options_file jobs/mnist-small.yaml -seed 3 -clusters auto
   run auto 2 -input "$TMP/nolab.h5" -options_file jobs/mnist-small.yaml -seed 3
   "$PY" - "$TMP" <<'PY'
 import sys, h5py, numpy as np
 t = sys.argv[1]
-a, b, c = (h5py.File(f"{t}/{d}/result.h5", "r") for d in ("with", "without", "auto"))
-for k in ("neig", "K", "K_estimate", "modularity"):
+a, b, c, d = (h5py.File(f"{t}/{x}/result.h5", "r") for x in ("with", "without", "withauto", "auto"))
+for k in ("neig", "K", "modularity"):
     assert a.attrs[k] == b.attrs[k], f"{k}: {a.attrs[k]} with labels, {b.attrs[k]} without"
 assert np.array_equal(a["labels"][...], b["labels"][...]), "labels differ with and without /labels"
-assert np.array_equal(a["selection"][...], b["selection"][...]), "candidate scores differ"
-# without labels and without -clusters, K is the estimate
-assert c.attrs["K"] == a.attrs["K_estimate"], (c.attrs["K"], a.attrs["K_estimate"])
-print("same choice with and without /labels: neig", a.attrs["neig"], "K estimate", a.attrs["K_estimate"])
+sa, sb = a["selection"][...], b["selection"][...]
+assert np.array_equal(sa[:len(sb)], sb), "the eigenvector-count candidates score differently"
+for k in ("neig", "K", "K_estimate", "modularity"):
+    assert c.attrs[k] == d.attrs[k], f"clusters auto, {k}: {c.attrs[k]} with labels, {d.attrs[k]} without"
+assert np.array_equal(c["labels"][...], d["labels"][...]), "clusters auto: labels differ with and without /labels"
+assert np.array_equal(c["selection"][...], d["selection"][...]), "clusters auto: candidate scores differ"
+print("same choice with and without /labels: neig", a.attrs["neig"], "at K=10; auto: K", d.attrs["K"], "neig", d.attrs["neig"])
 PY
   ;;
 ranks)

@@ -10,8 +10,8 @@
    the fraction of edge weight inside clusters minus what a random graph with the same
    degrees would put there. Q never reads labels; it is comparable across K and across
    feature sets because the graph stays the same. With both counts automatic the search
-   is coordinate ascent: K at the middle count, then the count at that K, and so on until
-   neither moves. Ties keep the candidate tried first, so the choice is reproducible. */
+   is coordinate ascent (K at a fixed count, then the count at that K, until neither
+   moves) from three starting counts, the best of all candidates kept. Ties keep the candidate tried first, so the choice is reproducible. */
 
 struct _p_SanetSelect {
   MPI_Comm        comm;
@@ -71,8 +71,8 @@ PetscErrorCode SanetSelectSetClusters(SanetSelect sel, SanetSelectMode mode, Pet
 PetscErrorCode SanetSelectGetClustersRange(SanetSelect sel, PetscInt *fewest, PetscInt *most)
 {
   PetscFunctionBegin;
-  *fewest = sel->krange[0];
-  *most   = sel->krange[1];
+  if (fewest) *fewest = sel->krange[0];
+  if (most) *most = sel->krange[1];
   PetscFunctionReturn(0);
 }
 
@@ -255,13 +255,18 @@ PetscErrorCode SanetSelectApply(SanetSelect sel)
   K = sel->kmode == SANET_SELECT_AUTO ? (sel->krange[0] + sel->krange[1]) / 2 : sel->K;
   if (sel->kmode == SANET_SELECT_AUTO && mscan) {
     PetscCall(PetscPrintf(sel->comm, "choosing K in %" PetscInt_FMT "..%" PetscInt_FMT " and the eigenvector count in %" PetscInt_FMT "..%" PetscInt_FMT " by modularity on %s\n", sel->krange[0], sel->krange[1], sel->mrange[0], sel->mrange[1], sel->graph));
-    for (PetscInt round = 0; round < 8; round++) {
-      PetscInt K1, m1;
-      PetscCall(Scan(sel, PETSC_TRUE, m, sel->krange[0], sel->krange[1], &K1));
-      PetscCall(Scan(sel, PETSC_FALSE, K1, sel->mrange[0], sel->mrange[1], &m1));
-      if (K1 == K && m1 == m) break;
-      K = K1;
-      m = m1;
+    /* coordinate ascent from the quartiles of the count range: the (K, count) surface
+       can have more than one local maximum; evaluations are cached across starts */
+    for (PetscInt start = 1; start <= 3; start++) {
+      PetscInt Ks = K, ms = sel->mrange[0] + start * (sel->mrange[1] - sel->mrange[0]) / 4;
+      for (PetscInt round = 0; round < 8; round++) {
+        PetscInt K1, m1;
+        PetscCall(Scan(sel, PETSC_TRUE, ms, sel->krange[0], sel->krange[1], &K1));
+        PetscCall(Scan(sel, PETSC_FALSE, K1, sel->mrange[0], sel->mrange[1], &m1));
+        if (K1 == Ks && m1 == ms) break;
+        Ks = K1;
+        ms = m1;
+      }
     }
   } else if (sel->kmode == SANET_SELECT_AUTO) {
     PetscCall(PetscPrintf(sel->comm, "choosing K in %" PetscInt_FMT "..%" PetscInt_FMT " by modularity on %s\n", sel->krange[0], sel->krange[1], sel->graph));
