@@ -142,6 +142,12 @@ int main(int argc, char **argv)
   PetscCall(SanetSelectSetFromOptions(sel));
   PetscCall(SanetKMeansCreate(comm, &km));
   PetscCall(SanetKMeansSetOptionsPrefix(km, "kmeans_"));
+  {
+    PetscBool has;
+    /* K is set per candidate by the selection: a k-means K of its own would be ignored */
+    PetscCall(PetscOptionsHasName(NULL, "kmeans_", "-clusters", &has));
+    PetscCheck(!has, comm, PETSC_ERR_ARG_WRONG, "-kmeans_clusters is not read by sanet; give -clusters K or -clusters auto");
+  }
   PetscCall(SanetKMeansSetSeed(km, (unsigned long)seed));
 
   PetscCall(PetscLogStageRegister("Input", &stage));
