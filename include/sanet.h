@@ -271,6 +271,10 @@ PetscErrorCode SanetLayerGetGraph(SanetLayer, Mat *W);
    row-normalized procedures rescaled to the norm of the whole row); others whole. */
 PetscErrorCode SanetLayerSelectFeatures(SanetLayer, const SanetMaps *full, PetscInt neig, SanetMaps *out);
 PetscErrorCode SanetLayerDestroy(SanetLayer *);
+/* The network run without -network, from the image size (src/layer/defaults.c): sets in
+   the options database every default option not already there, returns the layer names
+   (PetscStrallocpy'ed, at most 4) and a one-line description for the plan. */
+PetscErrorCode SanetNetworkSetDefaults(PetscInt H, PetscInt W, PetscInt C, PetscInt *nlayers, char *names[], size_t len, char desc[]);
 
 /* The label-free side of a result: the chosen K and eigenvector count, the modularity of
    the clustering on the image graph, the K estimate, and every candidate scored. */

@@ -76,6 +76,8 @@ int main(int argc, char **argv)
   SanetSelectMode kmode;
   char           kstr[32] = "";
   PetscInt       nimagelayer = -1;
+  PetscBool      loaded_early = PETSC_FALSE;
+  char           defaults_desc[256] = "";
   PetscLogStage  stage;
   PetscLogDouble t0, t1, tstart;
   PetscMPIInt    rank, size;
@@ -112,12 +114,15 @@ int main(int argc, char **argv)
       kmode = SANET_SELECT_FIXED;
     }
   }
-  if (!set) {
-    const char *def[] = {"sal1", "sal2", "pool", "bin", "code"};
-    nlayers           = 5;
-    for (PetscInt l = 0; l < nlayers; l++) PetscCall(PetscStrallocpy(def[l], &names[l]));
-  }
   PetscCall(CheckBLASKernel(comm));
+  if (!set) { /* the default network needs the image size: read the input first */
+    PetscCall(PetscLogStageRegister("Input", &stage));
+    PetscCall(PetscLogStagePush(stage));
+    PetscCall(SanetImagesLoad(comm, input, &images));
+    PetscCall(PetscLogStagePop());
+    loaded_early = PETSC_TRUE;
+    PetscCall(SanetNetworkSetDefaults(images.maps.m, images.maps.n, images.maps.c, &nlayers, names, sizeof(defaults_desc), defaults_desc));
+  }
 
   /* Options first: a bad option fails before any data is read. The first spectral layer
      reads images (deskewing keeps them images). */
@@ -150,10 +155,12 @@ int main(int argc, char **argv)
   }
   PetscCall(SanetKMeansSetSeed(km, (unsigned long)seed));
 
-  PetscCall(PetscLogStageRegister("Input", &stage));
-  PetscCall(PetscLogStagePush(stage));
-  PetscCall(SanetImagesLoad(comm, input, &images));
-  PetscCall(PetscLogStagePop());
+  if (!loaded_early) {
+    PetscCall(PetscLogStageRegister("Input", &stage));
+    PetscCall(PetscLogStagePush(stage));
+    PetscCall(SanetImagesLoad(comm, input, &images));
+    PetscCall(PetscLogStagePop());
+  }
   if (!kset && images.labels) { /* K from the labels, with the estimate printed beside it */
     K     = images.ndistinct;
     kmode = SANET_SELECT_REPORT;
@@ -174,6 +181,7 @@ int main(int argc, char **argv)
       PetscCall(SanetSelectGetClustersRange(sel, &lo, &hi));
       PetscCall(PetscSNPrintf(kdesc, sizeof(kdesc), "K chosen in %" PetscInt_FMT "..%" PetscInt_FMT " by modularity", lo, hi));
     } else PetscCall(PetscSNPrintf(kdesc, sizeof(kdesc), "%" PetscInt_FMT " clusters%s", K, kmode == SANET_SELECT_REPORT ? " (the distinct labels)" : ""));
+    if (defaults_desc[0]) PetscCall(PetscPrintf(comm, "defaults: %s\n", defaults_desc));
     PetscCall(PetscPrintf(comm, "sanet: %" PetscInt_FMT " images of %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT " from %s on %d rank%s, %s, seed %" PetscInt_FMT ", OpenBLAS %s kernel\n", images.maps.Nglobal, m, n, c, input, size, size > 1 ? "s" : "", kdesc, seed, openblas_get_corename()));
     for (PetscInt l = 0; l < nlayers; l++) {
       PetscInt mo, no, co;
