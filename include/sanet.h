@@ -134,6 +134,9 @@ PetscErrorCode SanetSelectCreate(MPI_Comm, SanetSelect *);
 PetscErrorCode SanetSelectSetFromOptions(SanetSelect);
 PetscErrorCode SanetSelectSetClusters(SanetSelect, SanetSelectMode, PetscInt K);
 PetscErrorCode SanetSelectGetClustersRange(SanetSelect, PetscInt *fewest, PetscInt *most);
+/* Fits the K range to Nglobal images: a given -clusters_range past it is an error, the
+   default one shrinks. Called by SetUp; call it early to fail before any work. */
+PetscErrorCode SanetSelectSetNumImages(SanetSelect, PetscInt Nglobal);
 /* head: the last layer when it is an image-level spectral layer (its -neig auto
    procedures give the candidate counts), else NULL; full: the network's output; W: the
    head's image graph, or NULL for a 10-NN graph of full. */
@@ -228,6 +231,8 @@ PetscErrorCode SanetProcGetAutoRange(SanetProc, PetscBool *isauto, PetscInt *few
 PetscErrorCode SanetProcGetRowNormalize(SanetProc, PetscBool *);
 /* Keep a copy of the affinity W (symmetric, before normalization) after Apply. */
 PetscErrorCode SanetProcSetKeepGraph(SanetProc, PetscBool);
+/* Whether Apply forms a graph (false for dense affinities). */
+PetscErrorCode SanetProcHasGraph(SanetProc, PetscBool *);
 /* The kept graph (owned by the procedure) or NULL. */
 PetscErrorCode SanetProcGetGraph(SanetProc, Mat *W);
 /* Computes neig features per vertex (row-major, nlocal x neig) and the Laplacian
@@ -265,6 +270,9 @@ PetscErrorCode SanetLayerGetSummary(SanetLayer, const char **);
 PetscErrorCode SanetLayerGetAutoRange(SanetLayer, PetscBool *isauto, PetscInt *fewest, PetscInt *most);
 /* Keep the procedures' graphs after Apply (for an image-level layer: the image graph). */
 PetscErrorCode SanetLayerSetKeepGraph(SanetLayer, PetscBool);
+/* Whether the layer can keep a graph over all its vertices: sparse affinities only (dense
+   ones are never formed) and zero patches kept. */
+PetscErrorCode SanetLayerCanKeepGraph(SanetLayer, PetscBool *);
 /* The sum of the procedures' kept graphs, a new matrix; every vertex must be in it. */
 PetscErrorCode SanetLayerGetGraph(SanetLayer, Mat *W);
 /* The layer's output with the leading neig channels of each -neig auto procedure (rows of

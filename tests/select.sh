@@ -4,6 +4,8 @@
 #   blobs K : 8x8 images drawn around K random prototypes (noise 0.08, well separated);
 #             one image-level spectral layer with neig auto and clusters auto must find
 #             K and the blobs (ARI >= 0.99 against the generating labels)
+#   small K : K blobs of 4 images, fewer images than the default K range: the range
+#             shrinks to the images, a -clusters_range past them is refused before work
 #   nolabels: data/mnist-2000.h5 with and without /labels: the same eigenvector count,
 #             the same K estimate, the same clusters (the choice never reads labels)
 #   ranks S : data/mnist-shuffled-2000.h5 with jobs/mnist-small.yaml at seed S on 1, 2
@@ -20,14 +22,13 @@ run() { # out np args...
   grep -E '^(quality|estimated K|k-means):' "$TMP/$out.log" | sed "s/^/$out np=$np: /"
 }
 case "$1" in
-blobs)
-  K=$2
-  "$PY" - "$TMP/blobs.h5" "$K" <<'PY'
+blobs|small)
+  K=$2; n=60; [ "$1" = small ] && n=4
+  "$PY" - "$TMP/blobs.h5" "$K" "$n" <<'PY'
 import sys, h5py, numpy as np
-path, K = sys.argv[1], int(sys.argv[2])
+path, K, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 rng = np.random.default_rng(K)
 protos = rng.random((K, 8, 8))
-n = 60
 y = np.repeat(np.arange(K), n)
 x = np.clip(protos[y] + 0.08 * rng.standard_normal((K * n, 8, 8)), 0, 1)
 perm = rng.permutation(K * n)
@@ -35,8 +36,17 @@ with h5py.File(path, "w") as f:
     f["images"] = (x[perm, :, :, None] * 255).round().astype(np.uint8)
     f["truth"] = y[perm]
 PY
+  if [ "$1" = small ]; then # fewer images than the default K range: it shrinks; a given range must fit
+    out=$(./tools/mpirun.sh 2 "$BUILD/sanet" -input "$TMP/blobs.h5" -output "$TMP/x" -network salimg -salimg_patch 8 -salimg_pad false -salimg_center false \
+      -salimg_procedures a -salimg_a_k 3 -salimg_a_neig auto -salimg_a_neig_range 2,6 -clusters_range 2,50 2>&1) && { echo "FAIL: -clusters_range 2,50 accepted for $((K * n)) images"; exit 1; }
+    echo "$out" | grep -q -- "-clusters_range 2,50 goes past the $((K * n)) images" || { echo "$out" | tail -5; echo "FAIL: no clear error for a K range past the images"; exit 1; }
+    [ -e "$TMP/x/result.h5" ] && { echo "FAIL: a refused run left a result"; exit 1; }
+    run b 2 -input "$TMP/blobs.h5" -network salimg -salimg_patch 8 -salimg_pad false -salimg_center false \
+      -salimg_procedures a -salimg_a_k 3 -salimg_a_neig auto -salimg_a_neig_range 2,6 -salimg_a_row_normalize
+  else
   run b 2 -input "$TMP/blobs.h5" -network salimg -salimg_patch 8 -salimg_pad false -salimg_center false \
     -salimg_procedures a -salimg_a_k 10 -salimg_a_neig auto -salimg_a_neig_range 2,20 -salimg_a_row_normalize -clusters auto
+  fi
   "$PY" - "$TMP/blobs.h5" "$TMP/b/result.h5" "$K" <<'PY'
 import sys, h5py
 from sklearn.metrics import adjusted_rand_score
@@ -83,7 +93,13 @@ ranks)
 import sys, h5py, numpy as np, itertools
 from sklearn.metrics import adjusted_rand_score
 t = sys.argv[1]
-L = {d: h5py.File(f"{t}/{d}/result.h5", "r")["labels"][...] for d in ("r1", "r2", "r3", "r2again")}
+F = {d: h5py.File(f"{t}/{d}/result.h5", "r") for d in ("r1", "r2", "r3", "r2again")}
+L = {d: f["labels"][...] for d, f in F.items()}
+for d in ("r2", "r3"):
+    for k in ("K", "neig", "K_estimate"):
+        assert F[d].attrs[k] == F["r1"].attrs[k], f"{k}: {F[d].attrs[k]} at {d}, {F['r1'].attrs[k]} at 1 rank"
+    q, q1 = F[d].attrs["modularity"], F["r1"].attrs["modularity"]
+    assert abs(q - q1) <= 1e-9, f"modularity {q} at {d}, {q1} at 1 rank"
 assert np.array_equal(L["r2"], L["r2again"]), "same seed and rank count, different labels"
 for a, b in itertools.combinations(("r1", "r2", "r3"), 2):
     ari = adjusted_rand_score(L[a], L[b])
@@ -91,5 +107,5 @@ for a, b in itertools.combinations(("r1", "r2", "r3"), 2):
     assert ari >= 0.99, f"ARI {ari:.4f} between {a} and {b}"
 PY
   ;;
-*) echo "usage: $0 blobs K | nolabels | ranks SEED"; exit 2;;
+*) echo "usage: $0 blobs K | small K | nolabels | ranks SEED"; exit 2;;
 esac

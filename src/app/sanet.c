@@ -206,12 +206,20 @@ int main(int argc, char **argv)
         PetscInt       lo, hi;
         PetscCall(SanetLayerGetType(layer[l], &type));
         PetscCall(SanetLayerGetAutoRange(layer[l], &isauto, &lo, &hi));
+        PetscBool      graph;
+        PetscCall(SanetLayerCanKeepGraph(layer[l], &graph));
         /* a spectral layer whose patch is the whole map has one vertex per image */
-        if (type == SANET_LAYER_SAL && m == 1 && n == 1) nimagelayer = l;
-        PetscCheck(!isauto || nimagelayer == l, comm, PETSC_ERR_ARG_INCOMP, "%s: -neig auto needs an image-level layer (its patch the whole %" PetscInt_FMT "x%" PetscInt_FMT " input map, output 1x1), not %" PetscInt_FMT "x%" PetscInt_FMT " maps", names[l], mo, no, m, n);
+        if (type == SANET_LAYER_SAL && m == 1 && n == 1 && graph) nimagelayer = l;
+        PetscCheck(!isauto || nimagelayer == l, comm, PETSC_ERR_ARG_INCOMP, "%s: -neig auto needs an image-level layer with a graph of every image (its patch the whole input map so that its output is 1x1, sparse affinities, zero_patches keep); it gives %" PetscInt_FMT "x%" PetscInt_FMT " maps", names[l], m, n);
       }
     }
     PetscCall(PetscPrintf(comm, "label-free score: modularity of the clusters on %s\n", nimagelayer >= 0 ? "the last layer's image graph" : "a 10-NN graph of the final features"));
+    /* the K estimate beside the labels' count is cheap only on a head's small features */
+    if (kmode == SANET_SELECT_REPORT && nimagelayer < 0) {
+      kmode = SANET_SELECT_FIXED;
+      PetscCall(SanetSelectSetClusters(sel, kmode, K));
+    }
+    PetscCall(SanetSelectSetNumImages(sel, images.maps.Nglobal));
     PetscCall(PetscViewerASCIIPushTab(PETSC_VIEWER_STDOUT_WORLD));
     PetscCall(SanetKMeansView(km, PETSC_VIEWER_STDOUT_WORLD));
     PetscCall(PetscViewerASCIIPopTab(PETSC_VIEWER_STDOUT_WORLD));

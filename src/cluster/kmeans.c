@@ -719,6 +719,7 @@ PetscErrorCode SanetKMeansApply(SanetKMeans km, PetscInt nlocal, PetscInt dim, c
   PetscFunctionBegin;
   PetscCall(PetscMalloc1(km->restarts, &rin));
   PetscCall(Run(km, km->comm, nlocal, dim, X, 0, 1, labels, &best, &km->best_restart, &km->best_its, rin));
+  PetscCheck(km->best_restart >= 0, km->comm, PETSC_ERR_FP, "k-means: no restart ended with a finite inertia (features with NaN or Inf?)");
   PetscCall(Finish(km, best, rin, inertia));
   PetscCall(PetscFree(rin));
   PetscFunctionReturn(0);
@@ -744,6 +745,7 @@ PetscErrorCode SanetKMeansApplyReplicated(SanetKMeans km, PetscInt N, PetscInt d
   loc.v = r >= 0 ? (double)best : PETSC_MAX_REAL;
   loc.i = r >= 0 ? (int)r : INT_MAX;
   PetscCallMPI(MPI_Allreduce(&loc, &glob, 1, MPI_DOUBLE_INT, MPI_MINLOC, km->comm));
+  PetscCheck(glob.i != INT_MAX, km->comm, PETSC_ERR_FP, "k-means: no restart ended with a finite inertia (features with NaN or Inf?)");
   {
     PetscInt info[2] = {r, its};
     PetscCallMPI(MPI_Bcast(info, 2, MPIU_INT, glob.i % size, km->comm));

@@ -17,6 +17,7 @@ struct _p_SanetSelect {
   MPI_Comm        comm;
   SanetSelectMode kmode;
   PetscInt        K, krange[2];
+  PetscBool       krange_set; /* given by the user: never clamped silently */
   SanetLayer      head; /* owner of the -neig auto procedures, or NULL */
   PetscInt        mrange[2];
   const SanetMaps *full;
@@ -53,6 +54,7 @@ PetscErrorCode SanetSelectSetFromOptions(SanetSelect sel)
   PetscFunctionBegin;
   PetscOptionsBegin(sel->comm, NULL, "Label-free choice of K and of the head's eigenvector count", NULL);
   PetscCall(PetscOptionsIntArray("-clusters_range", "With -clusters auto (or to print the estimate): fewest and most clusters tried", NULL, sel->krange, &n, &set));
+  sel->krange_set = set;
   PetscOptionsEnd();
   PetscCheck(!set || n == 2, sel->comm, PETSC_ERR_ARG_WRONG, "-clusters_range needs two values, fewest and most (got %" PetscInt_FMT ")", n);
   PetscCheck(sel->krange[0] >= 1 && sel->krange[0] <= sel->krange[1], sel->comm, PETSC_ERR_ARG_OUTOFRANGE, "-clusters_range %" PetscInt_FMT ",%" PetscInt_FMT " must satisfy 1 <= fewest <= most", sel->krange[0], sel->krange[1]);
@@ -76,6 +78,16 @@ PetscErrorCode SanetSelectGetClustersRange(SanetSelect sel, PetscInt *fewest, Pe
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode SanetSelectSetNumImages(SanetSelect sel, PetscInt Nglobal)
+{
+  PetscFunctionBegin;
+  /* a range the user gave must fit; the default one shrinks to small inputs */
+  PetscCheck(!sel->krange_set || sel->kmode == SANET_SELECT_FIXED || sel->krange[1] <= Nglobal, sel->comm, PETSC_ERR_ARG_OUTOFRANGE, "-clusters_range %" PetscInt_FMT ",%" PetscInt_FMT " goes past the %" PetscInt_FMT " images", sel->krange[0], sel->krange[1], Nglobal);
+  sel->krange[1] = PetscMin(sel->krange[1], Nglobal);
+  sel->krange[0] = PetscMin(sel->krange[0], sel->krange[1]);
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SanetSelectSetUp(SanetSelect sel, SanetLayer head, const SanetMaps *full, Mat W, SanetKMeans km)
 {
   PetscBool isauto = PETSC_FALSE;
@@ -85,9 +97,7 @@ PetscErrorCode SanetSelectSetUp(SanetSelect sel, SanetLayer head, const SanetMap
   sel->km   = km;
   if (head) PetscCall(SanetLayerGetAutoRange(head, &isauto, &sel->mrange[0], &sel->mrange[1]));
   sel->head = isauto ? head : NULL;
-  PetscCheck(sel->krange[1] <= full->Nglobal || sel->kmode != SANET_SELECT_AUTO, sel->comm, PETSC_ERR_ARG_OUTOFRANGE, "-clusters_range %" PetscInt_FMT ",%" PetscInt_FMT " goes past the %" PetscInt_FMT " images", sel->krange[0], sel->krange[1], full->Nglobal);
-  sel->krange[1] = PetscMin(sel->krange[1], full->Nglobal);
-  sel->krange[0] = PetscMin(sel->krange[0], sel->krange[1]);
+  PetscCall(SanetSelectSetNumImages(sel, full->Nglobal));
   PetscCall(MatDestroy(&sel->W));
   if (W) {
     const char *name;
@@ -112,11 +122,15 @@ PetscErrorCode SanetSelectSetUp(SanetSelect sel, SanetLayer head, const SanetMap
     PetscCall(PetscSNPrintf(sel->graph, sizeof(sel->graph), "a %" PetscInt_FMT "-NN graph of the features", k));
   }
   {
-    PetscInt M, N, mloc, nloc;
+    PetscInt    M, N, mloc, nloc;
+    PetscMPIInt bad, anybad;
     PetscCall(MatGetSize(sel->W, &M, &N));
     PetscCall(MatGetLocalSize(sel->W, &mloc, &nloc));
-    PetscCheck(M == full->Nglobal && mloc == full->nlocal, sel->comm, PETSC_ERR_ARG_SIZ, "The image graph has %" PetscInt_FMT " vertices (%" PetscInt_FMT " here), the features %" PetscInt_FMT " images (%" PetscInt_FMT " here)", M, mloc, full->Nglobal, full->nlocal);
+    bad = (PetscMPIInt)(M != full->Nglobal || mloc != full->nlocal);
+    PetscCallMPI(MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, sel->comm));
+    PetscCheck(!anybad, sel->comm, PETSC_ERR_ARG_SIZ, "The image graph has %" PetscInt_FMT " vertices (%" PetscInt_FMT " here), the features %" PetscInt_FMT " images (%" PetscInt_FMT " here)", M, mloc, full->Nglobal, full->nlocal);
   }
+  PetscCall(PetscFree2(sel->labels, sel->work));
   PetscCall(PetscMalloc2(full->nlocal + 1, &sel->labels, full->nlocal + 1, &sel->work));
   PetscFunctionReturn(0);
 }
@@ -215,11 +229,7 @@ static PetscErrorCode Evaluate(SanetSelect sel, PetscInt K, PetscInt neig, Petsc
     sel->best = *index;
     PetscCall(PetscArraycpy(sel->labels, sel->work, use->nlocal));
     PetscCall(SanetMapsDestroy(&sel->feat));
-    if (sel->head) sel->feat = sub;
-    else {
-      PetscCall(SanetMapsCreate(sel->comm, use->Nglobal, use->m, use->n, use->c, &sel->feat));
-      PetscCall(PetscArraycpy(sel->feat.data, use->data, (size_t)use->nlocal * dim));
-    }
+    sel->feat = sub; /* empty without a head: the features are then the network's output */
     PetscCall(PetscMemzero(&sub, sizeof(sub)));
   }
   PetscCall(SanetMapsDestroy(&sub));
@@ -274,7 +284,7 @@ PetscErrorCode SanetSelectApply(SanetSelect sel)
   } else if (mscan) {
     PetscCall(PetscPrintf(sel->comm, "choosing the eigenvector count in %" PetscInt_FMT "..%" PetscInt_FMT " by modularity on %s (K=%" PetscInt_FMT ")\n", sel->mrange[0], sel->mrange[1], sel->graph, sel->K));
     PetscCall(Scan(sel, PETSC_FALSE, sel->K, sel->mrange[0], sel->mrange[1], &m));
-  } else PetscCall(Evaluate(sel, sel->K, 0, &idx));
+  } else PetscCall(Evaluate(sel, sel->K, m, &idx));
   if (sel->kmode == SANET_SELECT_REPORT) {
     /* K is given by the labels: estimate it anyway at the chosen count, to print */
     PetscCall(PetscPrintf(sel->comm, "estimating K in %" PetscInt_FMT "..%" PetscInt_FMT " by modularity on %s (K=%" PetscInt_FMT " from the labels is used)\n", sel->krange[0], sel->krange[1], sel->graph, sel->K));
@@ -288,7 +298,7 @@ PetscErrorCode SanetSelectGetResult(SanetSelect sel, const PetscInt **labels, co
   PetscFunctionBegin;
   PetscCheck(sel->best >= 0, sel->comm, PETSC_ERR_ARG_WRONGSTATE, "SanetSelectGetResult needs SanetSelectApply");
   if (labels) *labels = sel->labels;
-  if (features) *features = &sel->feat;
+  if (features) *features = sel->head ? &sel->feat : sel->full;
   if (K) *K = (PetscInt)sel->cand[sel->best * NCOL];
   if (neig) *neig = (PetscInt)sel->cand[sel->best * NCOL + 1];
   if (modularity) *modularity = sel->cand[sel->best * NCOL + 2];

@@ -59,7 +59,25 @@ PetscErrorCode SanetNetworkSetDefaults(PetscInt H, PetscInt W, PetscInt C, Petsc
   }
   PetscCall(SetDefault("-pool_size", pool == 2 ? "2" : "1"));
   PetscCall(SetDefault("-pool_stride", "1"));
-  PetscCall(PetscSNPrintf(buf, sizeof(buf), "%" PetscInt_FMT ",%" PetscInt_FMT, gh - pool + 1, gw - pool + 1));
+  { /* the head covers the whole pooled map, from the values in effect (given or derived) */
+    PetscInt  hw[2] = {patch, patch}, n = 2, ps = pool, pst = 1, s;
+    PetscBool pad = PETSC_TRUE, set;
+    PetscCall(PetscOptionsGetIntArray(NULL, NULL, "-sal1_patch", hw, &n, &set));
+    if (set && n == 1) hw[1] = hw[0];
+    PetscCall(PetscOptionsGetInt(NULL, NULL, "-sal1_stride", &stride, NULL));
+    s     = stride;
+    patch = hw[0];
+    PetscCall(PetscOptionsGetBool(NULL, NULL, "-sal1_pad", &pad, NULL));
+    PetscCall(PetscOptionsGetInt(NULL, NULL, "-pool_size", &ps, NULL));
+    PetscCall(PetscOptionsGetInt(NULL, NULL, "-pool_stride", &pst, NULL));
+    if (s >= 1 && pst >= 1) { /* bad values are reported by the layers' own checks */
+      gh = pad ? (H + s - 1) / s : (H - hw[0]) / s + 1;
+      gw = pad ? (W + s - 1) / s : (W - hw[1]) / s + 1;
+      gh = (gh - ps) / pst + 1;
+      gw = (gw - ps) / pst + 1;
+    }
+  }
+  PetscCall(PetscSNPrintf(buf, sizeof(buf), "%" PetscInt_FMT ",%" PetscInt_FMT, PetscMax(gh, 1), PetscMax(gw, 1)));
   PetscCall(SetDefault("-salimg_patch", buf));
   PetscCall(SetDefault("-salimg_pad", "false"));
   PetscCall(SetDefault("-salimg_center", "false"));

@@ -490,6 +490,14 @@ PetscErrorCode SanetLayerSetKeepGraph(SanetLayer l, PetscBool flg)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode SanetLayerCanKeepGraph(SanetLayer l, PetscBool *flg)
+{
+  PetscFunctionBegin;
+  *flg = (PetscBool)(l->type == SANET_LAYER_SAL && l->zero == SANET_ZERO_KEEP && l->nproc > 0);
+  for (PetscInt p = 0; p < l->nproc && *flg; p++) PetscCall(SanetProcHasGraph(l->proc[p], flg));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SanetLayerGetGraph(SanetLayer l, Mat *W)
 {
   PetscFunctionBegin;
@@ -501,7 +509,10 @@ PetscErrorCode SanetLayerGetGraph(SanetLayer l, Mat *W)
     PetscCall(SanetProcGetGraph(l->proc[p], &Wp));
     PetscCheck(Wp, l->comm, PETSC_ERR_ARG_WRONGSTATE, "Layer %s: procedure %s kept no graph (dense affinities are never formed; or the layer was not applied with its graph kept)", l->name, l->procname[p]);
     /* the procedures' graphs summed: an edge weighs what all affinities give it */
-    if (!*W) PetscCall(MatDuplicate(Wp, MAT_COPY_VALUES, W));
+    if (!*W && l->nproc == 1) {
+      PetscCall(PetscObjectReference((PetscObject)Wp));
+      *W = Wp;
+    } else if (!*W) PetscCall(MatDuplicate(Wp, MAT_COPY_VALUES, W));
     else PetscCall(MatAXPY(*W, 1.0, Wp, DIFFERENT_NONZERO_PATTERN));
   }
   PetscFunctionReturn(0);

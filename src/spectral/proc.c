@@ -186,6 +186,13 @@ PetscErrorCode SanetProcSetKeepGraph(SanetProc proc, PetscBool flg)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode SanetProcHasGraph(SanetProc proc, PetscBool *flg)
+{
+  PetscFunctionBegin;
+  *flg = (PetscBool)(proc->affinity != SANET_AFFINITY_FULL);
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SanetProcGetGraph(SanetProc proc, Mat *W)
 {
   PetscFunctionBegin;
