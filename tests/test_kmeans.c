@@ -71,7 +71,8 @@ int main(int argc, char **argv)
 {
   Blobs        b = {2000, 5, 4, 0.5};
   char         data[PETSC_MAX_PATH_LEN] = "", wfile[PETSC_MAX_PATH_LEN] = "", lfile[PETSC_MAX_PATH_LEN] = "";
-  PetscBool    check_ari = PETSC_FALSE, serial = PETSC_TRUE;
+  PetscBool    check_ari = PETSC_FALSE, serial = PETSC_TRUE, replicated = PETSC_FALSE;
+  PetscReal   *Xrep = NULL, serial_inertia = -1;
   PetscMPIInt  rank, size;
   PetscInt     nlocal, rstart = 0, *lab, *all = NULL, *truth = NULL;
   PetscReal   *X = NULL, inertia;
@@ -91,6 +92,7 @@ int main(int argc, char **argv)
   PetscCall(PetscOptionsString("-labels_out", "Write the labels as text (rank 0)", NULL, lfile, lfile, sizeof(lfile), NULL));
   PetscCall(PetscOptionsBool("-check_ari", "Require ARI = 1 against the blob truth", NULL, check_ari, &check_ari, NULL));
   PetscCall(PetscOptionsBool("-serial_check", "Compare with a serial recomputation on rank 0", NULL, serial, &serial, NULL));
+  PetscCall(PetscOptionsBool("-replicated", "Every rank holds all rows: SanetKMeansApplyReplicated (restarts shared over ranks)", NULL, replicated, &replicated, NULL));
   PetscOptionsEnd();
   PetscCheck(b.N >= 1 && b.dim >= 1 && b.K >= 1 && b.spread >= 0, PETSC_COMM_WORLD, PETSC_ERR_ARG_OUTOFRANGE, "-n, -dim, -k must be >= 1 and -spread >= 0");
 
@@ -130,9 +132,11 @@ int main(int argc, char **argv)
       PetscCall(SanetKMeansSetFromOptions(ks));
       PetscCall(SanetKMeansApply(ks, b.N, b.dim, Xall, ls, &is));
       PetscCall(SanetKMeansDestroy(&ks));
+      serial_inertia = is;
       all = ls; /* compared below with the parallel labels */
     }
-    PetscCall(PetscFree(Xall));
+    if (replicated) Xrep = Xall;
+    else PetscCall(PetscFree(Xall));
   }
 
   PetscCall(SanetKMeansCreate(PETSC_COMM_WORLD, &km));
@@ -142,7 +146,15 @@ int main(int argc, char **argv)
   PetscCall(PetscMalloc1(nlocal, &lab));
   PetscCall(PetscTime(&t0));
   c0 = (PetscLogDouble)clock() / CLOCKS_PER_SEC; /* process CPU time: the machine may be shared */
-  PetscCall(SanetKMeansApply(km, nlocal, b.dim, X, lab, &inertia));
+  if (replicated) {
+    PetscInt *lall;
+    PetscCall(PetscMalloc1(b.N, &lall));
+    PetscCall(SanetKMeansApplyReplicated(km, b.N, b.dim, Xrep, lall, &inertia));
+    PetscCall(PetscArraycpy(lab, lall + rstart, nlocal));
+    PetscCall(PetscFree(lall));
+    /* the winner is one serial restart: its inertia is bitwise the serial run's */
+    PetscCheck(!(rank == 0 && serial) || inertia == serial_inertia, PETSC_COMM_SELF, PETSC_ERR_PLIB, "replicated inertia %.17g, serial %.17g", (double)inertia, (double)serial_inertia);
+  } else PetscCall(SanetKMeansApply(km, nlocal, b.dim, X, lab, &inertia));
   PetscCall(PetscTime(&t1));
   c1 = (PetscLogDouble)clock() / CLOCKS_PER_SEC;
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "kmeans: apply %.3f s wall, %.3f s CPU on rank 0, %d ranks\n", t1 - t0, c1 - c0, size));
@@ -197,6 +209,7 @@ int main(int argc, char **argv)
   PetscCall(SanetKMeansDestroy(&km));
   PetscCall(PetscFree(lab));
   PetscCall(PetscFree(X));
+  PetscCall(PetscFree(Xrep));
   PetscCall(PetscFree(all));
   PetscCall(PetscFree(truth));
   PetscCall(PetscFinalize());
