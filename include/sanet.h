@@ -143,9 +143,10 @@ PetscErrorCode SanetSelectSetNumImages(SanetSelect, PetscInt Nglobal);
 PetscErrorCode SanetSelectSetUp(SanetSelect, SanetLayer head, const SanetMaps *full, Mat W, SanetKMeans);
 PetscErrorCode SanetSelectApply(SanetSelect);
 /* The chosen clustering (labels nlocal, the features it used), K, eigenvector count (the
-   feature dimension without a head), its modularity, and the K of highest modularity
-   over every candidate tried. Owned by the object. */
-PetscErrorCode SanetSelectGetResult(SanetSelect, const PetscInt **labels, const SanetMaps **features, PetscInt *K, PetscInt *neig, PetscReal *modularity, PetscInt *Kestimate);
+   feature dimension without a head), its modularity, k-means inertia and the restarts
+   that reached it, and the K of highest modularity over every candidate tried. Owned by
+   the object. */
+PetscErrorCode SanetSelectGetResult(SanetSelect, const PetscInt **labels, const SanetMaps **features, PetscInt *K, PetscInt *neig, PetscReal *modularity, PetscReal *inertia, PetscInt *nbest, PetscInt *Kestimate);
 /* Every candidate tried, ncand rows of ncol: K, eigenvector count, modularity, inertia,
    restarts that reached the best inertia; and the graph they were scored on. */
 PetscErrorCode SanetSelectGetCandidates(SanetSelect, PetscInt *ncand, PetscInt *ncol, const PetscReal **cand, const char **graph);

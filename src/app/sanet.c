@@ -302,18 +302,15 @@ int main(int argc, char **argv)
       PetscCall(PetscTime(&t1));
       PetscCall(PetscLogStagePop());
     }
-    PetscCall(SanetSelectGetResult(sel, &labels, &feat, &K, &quality.neig, &quality.modularity, &quality.Kestimate));
-    PetscCall(SanetSelectGetCandidates(sel, &quality.ncand, &quality.ncol, &quality.cand, &quality.graph));
-    quality.K = K;
-    D         = feat->m * feat->n * feat->c;
-    for (PetscInt a = 0; a < quality.ncand; a++) {
-      const PetscReal *row = quality.cand + a * quality.ncol;
-      if (row[0] == K && row[1] == quality.neig) {
-        PetscInt restarts;
-        PetscCall(SanetKMeansGetRestartStats(km, &restarts, NULL, NULL, NULL));
-        PetscCall(PetscPrintf(comm, "k-means: %" PetscInt_FMT " clusters of %" PetscInt_FMT "-dimensional features, inertia %.6g (best of %" PetscInt_FMT " restarts, reached by %.0f), %" PetscInt_FMT " candidate%s in %.1f s\n", K, D, (double)row[3], restarts, (double)row[4], quality.ncand, quality.ncand > 1 ? "s" : "", t1 - t0));
-        break;
-      }
+    {
+      PetscReal inertia;
+      PetscInt  restarts, nbest;
+      PetscCall(SanetSelectGetResult(sel, &labels, &feat, &K, &quality.neig, &quality.modularity, &inertia, &nbest, &quality.Kestimate));
+      PetscCall(SanetSelectGetCandidates(sel, &quality.ncand, &quality.ncol, &quality.cand, &quality.graph));
+      PetscCall(SanetKMeansGetRestartStats(km, &restarts, NULL, NULL, NULL));
+      quality.K = K;
+      D         = feat->m * feat->n * feat->c;
+      PetscCall(PetscPrintf(comm, "k-means: %" PetscInt_FMT " clusters of %" PetscInt_FMT "-dimensional features, inertia %.6g (best of %" PetscInt_FMT " restarts, reached by %" PetscInt_FMT "), %" PetscInt_FMT " candidate%s in %.1f s\n", K, D, (double)inertia, restarts, nbest, quality.ncand, quality.ncand > 1 ? "s" : "", t1 - t0));
     }
     if (kmode != SANET_SELECT_FIXED) PetscCall(PetscPrintf(comm, "estimated K: %" PetscInt_FMT " (highest modularity on %s)%s\n", quality.Kestimate, quality.graph, kmode == SANET_SELECT_REPORT ? "; the labels' count is used" : ""));
     PetscCall(PetscPrintf(comm, "quality: modularity %.4f of the %" PetscInt_FMT " clusters on %s (label-free; higher is better)\n", (double)quality.modularity, K, quality.graph));

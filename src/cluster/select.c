@@ -293,7 +293,7 @@ PetscErrorCode SanetSelectApply(SanetSelect sel)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SanetSelectGetResult(SanetSelect sel, const PetscInt **labels, const SanetMaps **features, PetscInt *K, PetscInt *neig, PetscReal *modularity, PetscInt *Kestimate)
+PetscErrorCode SanetSelectGetResult(SanetSelect sel, const PetscInt **labels, const SanetMaps **features, PetscInt *K, PetscInt *neig, PetscReal *modularity, PetscReal *inertia, PetscInt *nbest, PetscInt *Kestimate)
 {
   PetscFunctionBegin;
   PetscCheck(sel->best >= 0, sel->comm, PETSC_ERR_ARG_WRONGSTATE, "SanetSelectGetResult needs SanetSelectApply");
@@ -302,6 +302,8 @@ PetscErrorCode SanetSelectGetResult(SanetSelect sel, const PetscInt **labels, co
   if (K) *K = (PetscInt)sel->cand[sel->best * NCOL];
   if (neig) *neig = (PetscInt)sel->cand[sel->best * NCOL + 1];
   if (modularity) *modularity = sel->cand[sel->best * NCOL + 2];
+  if (inertia) *inertia = sel->cand[sel->best * NCOL + 3];
+  if (nbest) *nbest = (PetscInt)sel->cand[sel->best * NCOL + 4];
   if (Kestimate) *Kestimate = (PetscInt)sel->cand[sel->best_any * NCOL];
   PetscFunctionReturn(0);
 }

@@ -26,7 +26,6 @@ struct _p_SanetLayer {
   SanetKNNSpec     knn;        /* the neighbour search all procedures share */
   char             summary[8192]; /* one line per procedure of the last Apply */
   PetscInt         nproc;
-  PetscInt         ninputs, nkept; /* patches of the last Apply, and those in the graphs */
   SanetProc        proc[SANET_MAX_PROCS];
   char            *procname[SANET_MAX_PROCS];
   /* pool */
@@ -186,8 +185,6 @@ static PetscErrorCode LayerApplySAL(SanetLayer l, const SanetMaps *in, SanetMaps
     }
   }
   PetscCallMPI(MPI_Allreduce(&nkeep, &Nkeep, 1, MPIU_INT, MPI_SUM, l->comm));
-  l->ninputs = in->Nglobal * ppi;
-  l->nkept   = Nkeep;
   PetscCallMPI(MPI_Exscan(&nkeep, &kstart, 1, MPIU_INT, MPI_SUM, l->comm));
   {
     PetscMPIInt rank;
@@ -503,7 +500,6 @@ PetscErrorCode SanetLayerGetGraph(SanetLayer l, Mat *W)
   PetscFunctionBegin;
   *W = NULL;
   PetscCheck(l->type == SANET_LAYER_SAL, l->comm, PETSC_ERR_ARG_WRONG, "Layer %s has no graph", l->name);
-  PetscCheck(l->nkept == l->ninputs, l->comm, PETSC_ERR_ARG_INCOMP, "Layer %s: %" PetscInt_FMT " of its %" PetscInt_FMT " maps are all zero and not in its graph; an image graph needs them all (-%szero_patches keep)", l->name, l->ninputs - l->nkept, l->ninputs, l->prefix);
   for (PetscInt p = 0; p < l->nproc; p++) {
     Mat Wp;
     PetscCall(SanetProcGetGraph(l->proc[p], &Wp));
