@@ -153,7 +153,7 @@ static PetscErrorCode RunKNN(MPI_Comm comm, PetscInt n, PetscInt dim, PetscInt N
   PetscFunctionBegin;
   PetscCall(PetscMalloc2((size_t)n * k + 1, nbr, (size_t)n * k + 1, d2));
   PetscCall(Wall(comm, &t0));
-  PetscCall(SanetKNNExact(comm, n, dim, Xf, k, *nbr, *d2));
+  PetscCall(SanetKNNExact(comm, NULL, n, dim, Xf, k, *nbr, *d2));
   PetscCall(Wall(comm, &t1));
   *sec = t1 - t0;
   PetscFunctionReturn(0);

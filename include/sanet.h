@@ -4,17 +4,55 @@
 #include <slepc.h>
 #include <hdf5.h>
 
-/* Checked HDF5 call: negative return values become PETSc errors. */
+/* Checked HDF5 call: negative return values become PETSc errors whose message gives the
+   call and HDF5's innermost reason (src/io/h5util.c). */
+PetscErrorCode SanetH5CallFailed(int line, const char func[], const char file[], const char call[]);
 #define PetscCallHDF5(call) \
   do { \
-    if ((call) < 0) SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "HDF5 call failed: %s", #call); \
+    if ((call) < 0) return SanetH5CallFailed(__LINE__, PETSC_FUNCTION_NAME, __FILE__, #call); \
   } while (0)
 /* Same, for calls returning an hid_t that must be kept. */
 #define PetscCallHDF5Id(id, call) \
   do { \
     (id) = (call); \
-    PetscCheck((id) >= 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "HDF5 call failed: %s", #call); \
+    if ((id) < 0) return SanetH5CallFailed(__LINE__, PETSC_FUNCTION_NAME, __FILE__, #call); \
   } while (0)
+
+/* ------------------------------- options and errors --------------------------------
+   src/sys/options.c. The catalog records every option the objects read (with its
+   effective value) between Begin and End; the checks then refuse options nobody read,
+   integers beyond PetscInt and overlong lists, before any work. */
+typedef struct _n_SanetOptionCatalog *SanetOptionCatalog;
+PetscErrorCode SanetOptionCatalogBegin(SanetOptionCatalog *);
+PetscErrorCode SanetOptionCatalogEnd(SanetOptionCatalog);
+/* the sorted lines "-name <now value ...>: help" of every option under -prefix */
+PetscErrorCode SanetOptionCatalogGetLines(SanetOptionCatalog, const char prefix[], char **text);
+PetscErrorCode SanetOptionCatalogHas(SanetOptionCatalog, const char name[], PetscBool *);
+PetscErrorCode SanetOptionCatalogSuggest(SanetOptionCatalog, const char name[], size_t len, char suggestion[]);
+PetscErrorCode SanetOptionCatalogDestroy(SanetOptionCatalog *);
+/* Refuses every option of the database that was not read, naming the closest name of
+   the catalog (or of known[], NULL-terminated, when cat is NULL). */
+PetscErrorCode SanetOptionsCheckUnused(MPI_Comm, SanetOptionCatalog, const char *const known[], const char context[]);
+PetscErrorCode SanetOptionsCheckIntegers(MPI_Comm);
+PetscErrorCode SanetOptionsCheckListLength(MPI_Comm, const char prefix[], const char name[], PetscInt nmax);
+
+/* Exit status of the programs, one per class of error (docs/robustness.md). */
+enum {
+  SANET_EXIT_INTERNAL  = 1, /* a bug or a library failure */
+  SANET_EXIT_OPTIONS   = 2, /* bad option, value or combination */
+  SANET_EXIT_INPUT     = 3, /* bad or unreadable input file */
+  SANET_EXIT_IO        = 4, /* output cannot be written (permissions, full disk, lock) */
+  SANET_EXIT_NUMERICAL = 5, /* no convergence, degenerate or non-finite numbers */
+  SANET_EXIT_MEMORY    = 6  /* out of memory or past a memory budget */
+};
+/* Installs the one-line error printer (messages start with "program: error:"). */
+PetscErrorCode SanetErrorHandlerPush(const char program[]);
+int            SanetExitCode(PetscErrorCode);
+/* The message of the newest error (to restate it with context, e.g. the file written). */
+const char *SanetErrorGetMessage(void);
+/* A program's main: initializes PETSc (and SLEPc), installs the error printer, runs run,
+   finalizes, and returns the exit status of docs/robustness.md. */
+int SanetMain(int *argc, char ***argv, const char help[], const char program[], PetscBool slepc, PetscErrorCode (*run)(void));
 
 /* ------------------------------------------------------------------------------------
    Feature maps: per image an m x n grid with c channels, layout [image][row][col][chan].
@@ -75,8 +113,8 @@ PetscErrorCode SanetPatchesLoad(MPI_Comm, const char path[], PetscInt patch, Pet
 /* Exact k nearest neighbours (squared Euclidean) of the rows of a distributed matrix X
    (nlocal rows of dim on this rank, global row index = rstart + i). Excludes the row
    itself; ties broken by global index. Blocks of X travel around the ranks in a ring;
-   distances by single-precision GEMM. nbr and d2 are nlocal*k. */
-PetscErrorCode SanetKNNExact(MPI_Comm, PetscInt nlocal, PetscInt dim, const float *X, PetscInt k, PetscInt *nbr, PetscReal *d2);
+   distances by single-precision GEMM. nbr and d2 are nlocal*k. spec gives the tile and
+   the extra candidates (NULL: defaults); its type is not read. */
 
 /* Approximate kNN by an inverted file (IVF): nlist k-means centroids trained on a seeded
    sample of the rows; every row belongs to the list of its nearest centroid and is
@@ -91,8 +129,11 @@ typedef struct {
   PetscInt      nlist;       /* IVF lists; 0: about sqrt of the row count */
   PetscInt      nprobe;      /* IVF lists searched per row */
   unsigned long seed, stream; /* of the training sample and the k-means seeding */
+  PetscInt      tile_queries, tile_refs; /* GEMM tile; its blocking decides ties in float */
+  PetscInt      extra;       /* candidates kept beyond k by the float pass, re-ranked in double */
   char          prefix[128]; /* options prefix, named in error messages */
 } SanetKNNSpec;
+PetscErrorCode SanetKNNExact(MPI_Comm, const SanetKNNSpec *, PetscInt nlocal, PetscInt dim, const float *X, PetscInt k, PetscInt *nbr, PetscReal *d2);
 /* Defaults (exact; nlist 0, nprobe 8), then -<prefix>knn exact|ivf, -<prefix>knn_nlist,
    -<prefix>knn_nprobe, range-checked. */
 PetscErrorCode SanetKNNSpecSetFromOptions(MPI_Comm, const char prefix[], unsigned long seed, unsigned long stream, SanetKNNSpec *);
@@ -279,6 +320,9 @@ PetscErrorCode SanetLayerGetGraph(SanetLayer, Mat *W);
 /* The layer's output with the leading neig channels of each -neig auto procedure (rows of
    row-normalized procedures rescaled to the norm of the whole row); others whole. */
 PetscErrorCode SanetLayerSelectFeatures(SanetLayer, const SanetMaps *full, PetscInt neig, SanetMaps *out);
+/* Refuses, from the sizes alone (before any work), neighbour and eigenvector counts and
+   IVF lists past the layer's patch count, and graphs past -graph_budget_mb on P ranks. */
+PetscErrorCode SanetLayerCheckSizes(SanetLayer, PetscInt Nglobal, PetscInt m, PetscInt n, PetscInt c, PetscMPIInt P);
 PetscErrorCode SanetLayerDestroy(SanetLayer *);
 /* The network run without -network, from the image size (src/layer/defaults.c): sets in
    the options database every default option not already there, returns the layer names
@@ -307,17 +351,29 @@ PetscErrorCode SanetWriteResult(MPI_Comm, const char path[], PetscInt Nglobal, P
 PetscErrorCode SanetH5WriteRows(hid_t file, const char name[], hid_t memtype, hid_t filetype, int ndims, const hsize_t dims[], PetscInt rowstart, PetscInt nrows, const void *buf);
 PetscErrorCode SanetH5ReadRows(hid_t file, const char name[], hid_t memtype, int ndims, const hsize_t dims[], PetscInt rowstart, PetscInt nrows, void *buf);
 PetscErrorCode SanetH5WriteAttribute(hid_t obj, const char name[], hid_t type, const void *value);
-/* A file that is complete or absent: created as PATH.tmp for parallel I/O, renamed to
-   PATH once closed. */
-PetscErrorCode SanetH5CreateAtomic(MPI_Comm, const char path[], hid_t *file);
-PetscErrorCode SanetH5CloseAtomic(MPI_Comm, const char path[], hid_t file);
+/* A file that is complete or absent: written by body as PATH.tmp (parallel I/O) and
+   renamed to PATH once closed. On any failure PATH.tmp is removed and the error names
+   the file and, when its file system is full, says so. */
+PetscErrorCode SanetH5WriteAtomic(MPI_Comm, const char path[], PetscErrorCode (*body)(MPI_Comm, hid_t file, void *ctx), void *ctx);
 PetscErrorCode SanetH5WriteStringAttribute(hid_t obj, const char name[], const char value[]);
+
+/* ---------------------------------- output folder ----------------------------------- */
+/* src/io/outdir.c. Check: -output is not an existing non-folder (for -dry_run). Open:
+   creates the folder with its parents and takes its lock (DIR/.sanet.lock, "host pid"),
+   refusing a folder another live run holds; Close releases it (so does the exit). */
+PetscErrorCode SanetOutputDirCheck(MPI_Comm, const char dir[]);
+PetscErrorCode SanetOutputDirOpen(MPI_Comm, const char dir[]);
+PetscErrorCode SanetOutputDirClose(MPI_Comm);
+/* -log_view :FILE is written at the end of a run: refuse an unwritable FILE at start-up. */
+PetscErrorCode SanetCheckLogViewPath(MPI_Comm);
 
 /* ---------------------------------- checkpoints ------------------------------------- */
 /* Digest of the input (shape and every pixel; independent of the rank count). */
 PetscErrorCode SanetImagesDigest(MPI_Comm, const SanetImages *, uint64_t *);
-/* Digest of a stage: the upstream digest, the seed and every option under prefix. */
-PetscErrorCode SanetOptionsDigest(MPI_Comm, uint64_t upstream, const char prefix[], PetscInt seed, uint64_t *, char **options);
+/* Digest of a stage: the upstream digest, the seed, every option set under prefix and
+   the effective value of every option read under it (effective: the option catalog's
+   lines, defaults included, so that a changed default does not reuse a stale stage). */
+PetscErrorCode SanetOptionsDigest(MPI_Comm, uint64_t upstream, const char prefix[], PetscInt seed, const char effective[], uint64_t *, char **options);
 /* Stage file: /maps [N,m,n,c], /eigval, /group, attributes stage, digest, options and
    procedures (what each did: sizes, iterations, residuals). Written
    under a temporary name and renamed when complete. */

@@ -84,6 +84,7 @@ int main(int argc, char **argv)
   PetscInt       k = 7, nlocal = PETSC_DECIDE, rstart = 0, *nbr, *nbrref, nbad = 0, gbad;
   PetscReal     *d2, *d2ref;
   PetscBool      check = PETSC_TRUE, view = PETSC_FALSE, expect_error = PETSC_FALSE;
+  SanetKNNSpec   spec;
   char           data[32] = "random";
   float         *X;
   PetscLogDouble t0, t1;
@@ -123,13 +124,14 @@ int main(int argc, char **argv)
     for (PetscInt l = 0; l < td.dim; l++) X[(size_t)i * td.dim + l] = RowValue(&td, rstart + i, l);
   PetscCall(PetscMalloc4((size_t)nlocal * k, &nbr, (size_t)nlocal * k, &d2, (size_t)nlocal * k, &nbrref, (size_t)nlocal * k, &d2ref));
 
+  PetscCall(SanetKNNSpecSetFromOptions(comm, NULL, 0, 0, &spec)); /* -knn_tile_*, -knn_extra */
   if (expect_error) {
     const char *text;
     char       *specific, want[64];
     /* The return handler neither prints nor aborts the other ranks (the default handler
        would, for an error on a multi-rank communicator); we check code and message. */
     PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
-    ierr = SanetKNNExact(comm, nlocal, td.dim, X, k, nbr, d2);
+    ierr = SanetKNNExact(comm, &spec, nlocal, td.dim, X, k, nbr, d2);
     PetscCall(PetscPopErrorHandler());
     PetscCheck(ierr == PETSC_ERR_ARG_OUTOFRANGE, comm, PETSC_ERR_PLIB, "expected SanetKNNExact to reject k = %" PetscInt_FMT " for %" PetscInt_FMT " rows with PETSC_ERR_ARG_OUTOFRANGE, got error code %d", k, td.Nglobal, (int)ierr);
     PetscCall(PetscErrorMessage(ierr, &text, &specific));
@@ -144,7 +146,7 @@ int main(int argc, char **argv)
 
   PetscCallMPI(MPI_Barrier(comm));
   PetscCall(PetscTime(&t0));
-  PetscCall(SanetKNNExact(comm, nlocal, td.dim, X, k, nbr, d2));
+  PetscCall(SanetKNNExact(comm, &spec, nlocal, td.dim, X, k, nbr, d2));
   PetscCallMPI(MPI_Barrier(comm));
   PetscCall(PetscTime(&t1));
   PetscCall(PetscInfo(NULL, "kNN %" PetscInt_FMT " x %" PetscInt_FMT " k=%" PetscInt_FMT ": %g s, %g GFLOP/s\n", td.Nglobal, td.dim, k, t1 - t0, 2.0 * td.Nglobal * (double)td.Nglobal * td.dim / (t1 - t0) / 1e9));

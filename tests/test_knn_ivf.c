@@ -135,7 +135,7 @@ int main(int argc, char **argv)
     PetscCall(SanetKNNSpecSetFromOptions(comm, NULL, 0, 0, &spec));
     PetscCallMPI(MPI_Barrier(comm));
     PetscCall(PetscTime(&t0));
-    PetscCall(SanetKNNExact(comm, nlocal, dim, X, k, nbrE, d2E));
+    PetscCall(SanetKNNExact(comm, &spec, nlocal, dim, X, k, nbrE, d2E));
     PetscCallMPI(MPI_Barrier(comm));
     PetscCall(PetscTime(&t1));
     PetscCall(PetscPrintf(comm, "rows %" PetscInt_FMT " of %" PetscInt_FMT " dims, k %" PetscInt_FMT ": exact %.2f s\n", Nglobal, dim, k, t1 - t0));

@@ -12,6 +12,8 @@ static const char help[] = "Converts an image dataset to the sanet input layout 
 
 #define MAX_BATCHES 256
 
+static const char *const known[] = {"-format", "-images", "-labels", "-o", NULL};
+
 static PetscErrorCode Convert(void)
 {
   char           format[64], images[PETSC_MAX_PATH_LEN], labels[PETSC_MAX_PATH_LEN], out[PETSC_MAX_PATH_LEN];
@@ -32,6 +34,9 @@ static PetscErrorCode Convert(void)
   PetscCall(PetscStrcmp(format, "png", &ispng));
   PetscCheck(ismnist || isc10 || isc100 || ispng, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Option -format %s is not known: give mnist, cifar10, cifar100 or png", format);
   PetscCheck(ismnist || !haslab, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Option -labels is only used with -format mnist (format %s keeps labels with the images)", format);
+  PetscCall(PetscOptionsHasName(NULL, NULL, "-images", &hasimg)); /* read below, by format */
+  PetscCall(SanetOptionsCheckIntegers(PETSC_COMM_SELF));
+  PetscCall(SanetOptionsCheckUnused(PETSC_COMM_SELF, NULL, known, "sanet-convert"));
   if (isc10 || isc100 || ismnist) {
     PetscCall(PetscOptionsGetStringArray(NULL, NULL, "-images", batches, &nbatches, &hasimg));
     PetscCheck(hasimg && nbatches > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Option -images is missing: give the %s, comma-separated", ismnist ? "IDX images file(s)" : "CIFAR batch file(s)");
@@ -67,16 +72,20 @@ static PetscErrorCode Convert(void)
   PetscFunctionReturn(0);
 }
 
-int main(int argc, char **argv)
+static PetscErrorCode Run(void)
 {
   PetscMPIInt size;
   PetscBool   hashelp;
 
-  PetscCall(PetscInitialize(&argc, &argv, NULL, help));
+  PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
   PetscCheck(size == 1, PETSC_COMM_WORLD, PETSC_ERR_SUP, "sanet-convert is serial: run it on 1 MPI rank, not %d", size);
   PetscCall(PetscOptionsHasHelp(NULL, &hashelp));
   if (!hashelp) PetscCall(Convert());
-  PetscCall(PetscFinalize());
-  return 0;
+  PetscFunctionReturn(0);
+}
+
+int main(int argc, char **argv)
+{
+  return SanetMain(&argc, &argv, help, "sanet-convert", PETSC_FALSE, Run);
 }

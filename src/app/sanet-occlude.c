@@ -62,7 +62,9 @@ static PetscErrorCode Occlude(void)
   PetscCall(PetscOptionsGetString(NULL, NULL, "-input", input, sizeof(input), &hasin));
   PetscCall(PetscOptionsGetString(NULL, NULL, "-o", out, sizeof(out), &hasout));
   PetscCall(PetscOptionsGetReal(NULL, NULL, "-fraction", &fraction, NULL));
+  PetscCall(SanetOptionsCheckIntegers(PETSC_COMM_SELF));
   PetscCall(PetscOptionsGetInt(NULL, NULL, "-seed", &seed, NULL));
+  PetscCall(SanetOptionsCheckUnused(PETSC_COMM_SELF, NULL, (const char *const[]){"-input", "-o", "-fraction", "-seed", NULL}, "sanet-occlude"));
   PetscCheck(hasin && input[0], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Option -input (dataset HDF5 file) is missing (see -help)");
   PetscCheck(hasout && out[0], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Option -o (output HDF5 file) is missing (see -help)");
   PetscCheck(fraction > 0 && fraction < 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Option -fraction %g is out of range: it must lie strictly between 0 and 1", (double)fraction);
@@ -98,16 +100,20 @@ static PetscErrorCode Occlude(void)
   PetscFunctionReturn(0);
 }
 
-int main(int argc, char **argv)
+static PetscErrorCode Run(void)
 {
   PetscMPIInt size;
   PetscBool   hashelp;
 
-  PetscCall(PetscInitialize(&argc, &argv, NULL, help));
+  PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
   PetscCheck(size == 1, PETSC_COMM_WORLD, PETSC_ERR_SUP, "sanet-occlude is serial: run it on 1 MPI rank, not %d", size);
   PetscCall(PetscOptionsHasHelp(NULL, &hashelp));
   if (!hashelp) PetscCall(Occlude());
-  PetscCall(PetscFinalize());
-  return 0;
+  PetscFunctionReturn(0);
+}
+
+int main(int argc, char **argv)
+{
+  return SanetMain(&argc, &argv, help, "sanet-occlude", PETSC_FALSE, Run);
 }

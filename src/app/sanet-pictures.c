@@ -396,7 +396,7 @@ static PetscErrorCode PicturePatterns(ImageFile *img, const char stage[], PetscI
   PetscFunctionReturn(0);
 }
 
-int main(int argc, char **argv)
+static PetscErrorCode Run(void)
 {
   char        input[PETSC_MAX_PATH_LEN] = "", dir[PETSC_MAX_PATH_LEN] = "", result[PETSC_MAX_PATH_LEN], out[PETSC_MAX_PATH_LEN], pattern[PETSC_MAX_PATH_LEN];
   PetscInt    per = 8, P = 40, patch = 11, stride = 5, maximages = 2000, zoom = 0, cell = 16, seed = 0;
@@ -406,8 +406,12 @@ int main(int argc, char **argv)
   glob_t      g;
   int         grc;
 
-  PetscCall(PetscInitialize(&argc, &argv, NULL, help));
+  SanetOptionCatalog catalog;
+
+  PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
+  PetscCall(SanetOptionsCheckIntegers(PETSC_COMM_WORLD));
+  PetscCall(SanetOptionCatalogBegin(&catalog));
   PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "sanet-pictures", NULL);
   PetscCall(PetscOptionsString("-input", "Input HDF5 file of the run", NULL, input, input, sizeof(input), NULL));
   PetscCall(PetscOptionsString("-output", "The run's output directory (pictures are written there)", NULL, dir, dir, sizeof(dir), NULL));
@@ -420,6 +424,9 @@ int main(int argc, char **argv)
   PetscCall(PetscOptionsInt("-cell", "Confusion matrix cell size in pixels", NULL, cell, &cell, NULL));
   PetscCall(PetscOptionsInt("-seed", "Seed of the pattern k-means", NULL, seed, &seed, NULL));
   PetscOptionsEnd();
+  PetscCall(SanetOptionCatalogEnd(catalog));
+  PetscCall(SanetOptionsCheckUnused(PETSC_COMM_WORLD, catalog, NULL, "sanet-pictures"));
+  PetscCall(SanetOptionCatalogDestroy(&catalog));
   PetscCheck(size == 1, PETSC_COMM_WORLD, PETSC_ERR_SUP, "sanet-pictures runs on one rank (started on %d)", size);
   PetscCheck(input[0], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Missing -input DATA.h5");
   PetscCheck(dir[0], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Missing -output DIR (the directory of the sanet run)");
@@ -459,6 +466,10 @@ int main(int argc, char **argv)
     if (grc == 0) globfree(&g);
   }
   PetscCall(ImageFileClose(&img));
-  PetscCall(PetscFinalize());
-  return 0;
+  PetscFunctionReturn(0);
+}
+
+int main(int argc, char **argv)
+{
+  return SanetMain(&argc, &argv, help, "sanet-pictures", PETSC_FALSE, Run);
 }

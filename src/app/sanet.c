@@ -30,33 +30,7 @@ static PetscErrorCode CheckBLASKernel(MPI_Comm comm)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode MakeOutputDir(MPI_Comm comm, const char dir[])
-{
-  PetscMPIInt rank;
-  int         err = 0;
-
-  PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  if (!rank) {
-    char probe[PETSC_MAX_PATH_LEN];
-    FILE *fp;
-    if (mkdir(dir, 0775) && errno != EEXIST) err = errno;
-    if (!err) {
-      PetscCall(PetscSNPrintf(probe, sizeof(probe), "%s/.sanet-write-test", dir));
-      fp = fopen(probe, "w");
-      if (!fp) err = errno;
-      else {
-        fclose(fp);
-        remove(probe);
-      }
-    }
-  }
-  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, comm));
-  PetscCheck(!err, comm, PETSC_ERR_FILE_OPEN, "-output %s: cannot create or write the directory: %s", dir, strerror(err));
-  PetscFunctionReturn(0);
-}
-
-int main(int argc, char **argv)
+static PetscErrorCode Run(void)
 {
   MPI_Comm       comm;
   char           input[PETSC_MAX_PATH_LEN] = "", outdir[PETSC_MAX_PATH_LEN] = "", path[PETSC_MAX_PATH_LEN];
@@ -81,12 +55,17 @@ int main(int argc, char **argv)
   PetscLogStage  stage;
   PetscLogDouble t0, t1, tstart;
   PetscMPIInt    rank, size;
+  SanetOptionCatalog catalog;
 
-  PetscCall(SlepcInitialize(&argc, &argv, NULL, help));
+  PetscFunctionBegin;
   comm = PETSC_COMM_WORLD;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCall(PetscTime(&tstart));
+  PetscCall(CheckBLASKernel(comm));
+  PetscCall(SanetOptionsCheckIntegers(comm));
+  PetscCall(SanetOptionsCheckListLength(comm, NULL, "-network", SANET_MAX_LAYERS));
+  PetscCall(SanetOptionCatalogBegin(&catalog));
   PetscOptionsBegin(comm, NULL, "sanet", NULL);
   PetscCall(PetscOptionsString("-input", "Input HDF5 file (/images [N,H,W,C], optional /labels)", NULL, input, input, sizeof(input), NULL));
   PetscCall(PetscOptionsString("-output", "Output directory", NULL, outdir, outdir, sizeof(outdir), NULL));
@@ -100,6 +79,8 @@ int main(int argc, char **argv)
   PetscCheck(input[0], comm, PETSC_ERR_USER_INPUT, "Missing -input DATA.h5");
   PetscCheck(outdir[0] || dry_run, comm, PETSC_ERR_USER_INPUT, "Missing -output DIR");
   PetscCheck(seed >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-seed %" PetscInt_FMT " must be >= 0", seed);
+  if (outdir[0]) PetscCall(SanetOutputDirCheck(comm, outdir));
+  PetscCall(SanetCheckLogViewPath(comm));
   kmode = SANET_SELECT_AUTO;
   if (kset) {
     PetscBool isauto;
@@ -114,7 +95,6 @@ int main(int argc, char **argv)
       kmode = SANET_SELECT_FIXED;
     }
   }
-  PetscCall(CheckBLASKernel(comm));
   if (!set) { /* the default network needs the image size: read the input first */
     PetscCall(PetscLogStageRegister("Input", &stage));
     PetscCall(PetscLogStagePush(stage));
@@ -124,6 +104,11 @@ int main(int argc, char **argv)
     PetscCall(SanetNetworkSetDefaults(images.maps.m, images.maps.n, images.maps.c, &nlayers, names, sizeof(defaults_desc), defaults_desc));
   }
 
+  for (PetscInt l = 0; l < nlayers; l++) {
+    size_t len = strlen(names[l]);
+    PetscCheck(len >= 1 && len <= 48, comm, PETSC_ERR_ARG_OUTOFRANGE, "-network: layer name '%s' has %zu characters; names have 1 to 48 (each is an options prefix)", names[l], len);
+    for (PetscInt j = 0; j < l; j++) PetscCheck(strcmp(names[j], names[l]), comm, PETSC_ERR_ARG_WRONG, "-network: layer %s appears twice (layers %" PetscInt_FMT " and %" PetscInt_FMT "); each layer needs a name of its own, e.g. pool1,pool2", names[l], j + 1, l + 1);
+  }
   /* Options first: a bad option fails before any data is read. The first spectral layer
      reads images (deskewing keeps them images). */
   for (PetscInt l = 0, images_in = 1; l < nlayers; l++) {
@@ -154,6 +139,9 @@ int main(int argc, char **argv)
     PetscCheck(!has, comm, PETSC_ERR_ARG_WRONG, "-kmeans_clusters is not read by sanet; give -clusters K or -clusters auto");
   }
   PetscCall(SanetKMeansSetSeed(km, (unsigned long)seed));
+  PetscCall(SanetKMeansSetFromOptions(km));
+  PetscCall(SanetOptionCatalogEnd(catalog));
+  PetscCall(SanetOptionsCheckUnused(comm, catalog, NULL, "sanet"));
 
   if (!loaded_early) {
     PetscCall(PetscLogStageRegister("Input", &stage));
@@ -171,7 +159,6 @@ int main(int argc, char **argv)
   /* metrics index a square contingency table by label: refuse absurd labels before any work */
   PetscCheck(!images.labels || (PetscInt64)PetscMax(images.nclasses, K) * PetscMax(images.nclasses, K) <= PETSC_MAX_INT, comm, PETSC_ERR_ARG_OUTOFRANGE, "%s: /labels go up to %" PetscInt_FMT "; label ids must stay below 46341 for the metrics' contingency table", input, images.nclasses - 1);
   PetscCall(SanetKMeansSetClusters(km, K));
-  PetscCall(SanetKMeansSetFromOptions(km));
 
   {
     PetscInt m = images.maps.m, n = images.maps.n, c = images.maps.c;
@@ -186,6 +173,7 @@ int main(int argc, char **argv)
     for (PetscInt l = 0; l < nlayers; l++) {
       PetscInt mo, no, co;
       PetscCall(SanetLayerGetOutputShape(layer[l], m, n, c, &mo, &no, &co));
+      PetscCall(SanetLayerCheckSizes(layer[l], images.maps.Nglobal, m, n, c, size));
       PetscCall(PetscViewerASCIIPushTab(PETSC_VIEWER_STDOUT_WORLD));
       PetscCall(SanetLayerView(layer[l], PETSC_VIEWER_STDOUT_WORLD));
       PetscCall(PetscViewerASCIIPushTab(PETSC_VIEWER_STDOUT_WORLD));
@@ -248,7 +236,7 @@ int main(int argc, char **argv)
   if (dry_run) {
     PetscCall(PetscPrintf(comm, "dry run: input and options are valid; nothing computed\n"));
   } else {
-    PetscCall(MakeOutputDir(comm, outdir));
+    PetscCall(SanetOutputDirOpen(comm, outdir));
     PetscCall(SanetImagesDigest(comm, &images, &digest));
     maps = images.maps;
     PetscCall(PetscMemzero(&images.maps, sizeof(images.maps)));
@@ -259,7 +247,12 @@ int main(int argc, char **argv)
       PetscBool   loaded = PETSC_FALSE;
       PetscCall(SanetLayerGetName(layer[l], &name));
       PetscCall(PetscSNPrintf(prefix, sizeof(prefix), "%s_", name));
-      PetscCall(SanetOptionsDigest(comm, digest, prefix, seed, &digest, &options));
+      {
+        char *effective;
+        PetscCall(SanetOptionCatalogGetLines(catalog, prefix, &effective));
+        PetscCall(SanetOptionsDigest(comm, digest, prefix, seed, effective, &digest, &options));
+        PetscCall(PetscFree(effective));
+      }
       PetscCall(PetscSNPrintf(stagefile, sizeof(stagefile), "%s/stage-%" PetscInt_FMT "-%s.h5", outdir, l + 1, name));
       /* Once one stage is recomputed, every later one is too. The image-level head is
          always recomputed: its graph scores the clusterings and is not in a stage file. */
@@ -360,6 +353,12 @@ int main(int argc, char **argv)
     PetscCall(PetscFree(names[l]));
   }
   PetscCall(SanetImagesDestroy(&images));
-  PetscCall(SlepcFinalize());
-  return 0;
+  PetscCall(SanetOptionCatalogDestroy(&catalog));
+  if (!dry_run) PetscCall(SanetOutputDirClose(comm));
+  PetscFunctionReturn(0);
+}
+
+int main(int argc, char **argv)
+{
+  return SanetMain(&argc, &argv, help, "sanet", PETSC_TRUE, Run);
 }

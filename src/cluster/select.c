@@ -52,6 +52,7 @@ PetscErrorCode SanetSelectSetFromOptions(SanetSelect sel)
   PetscBool set;
 
   PetscFunctionBegin;
+  PetscCall(SanetOptionsCheckListLength(sel->comm, NULL, "-clusters_range", 2));
   PetscOptionsBegin(sel->comm, NULL, "Label-free choice of K and of the head's eigenvector count", NULL);
   PetscCall(PetscOptionsIntArray("-clusters_range", "With -clusters auto (or to print the estimate): fewest and most clusters tried", NULL, sel->krange, &n, &set));
   sel->krange_set = set;
@@ -116,7 +117,7 @@ PetscErrorCode SanetSelectSetUp(SanetSelect sel, SanetLayer head, const SanetMap
     PetscCheck(k >= 1, sel->comm, PETSC_ERR_ARG_OUTOFRANGE, "A label-free score needs at least 2 images");
     PetscCall(PetscMalloc3((size_t)full->nlocal * dim + 1, &Xf, (size_t)full->nlocal * k + 1, &nbr, (size_t)full->nlocal * k + 1, &d2));
     for (size_t a = 0; a < (size_t)full->nlocal * dim; a++) Xf[a] = (float)full->data[a];
-    PetscCall(SanetKNNExact(sel->comm, full->nlocal, dim, Xf, k, nbr, d2));
+    PetscCall(SanetKNNExact(sel->comm, NULL, full->nlocal, dim, Xf, k, nbr, d2));
     PetscCall(SanetGraphFromNeighbors(sel->comm, full->nlocal, k, k, nbr, d2, PETSC_MAX_REAL, &wspec, &sel->W));
     PetscCall(PetscFree3(Xf, nbr, d2));
     PetscCall(PetscSNPrintf(sel->graph, sizeof(sel->graph), "a %" PetscInt_FMT "-NN graph of the features", k));

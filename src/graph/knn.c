@@ -24,6 +24,7 @@
 
 #define KNN_TILE_QUERIES 256  /* rows of the distance tile (queries) */
 #define KNN_TILE_REFS    1024 /* columns of the distance tile (references): a 1 MB tile stays in L2 for the scan */
+#define KNN_EXTRA        8    /* candidates beyond k kept by the float pass */
 #define KNN_CHUNK        32   /* columns tested at once against the k-th best */
 
 static PetscLogEvent SANET_KNN_EVENT = 0;
@@ -40,24 +41,26 @@ void KNNRowNorms(PetscInt n, PetscInt dim, const float *X, float *nrm)
   }
 }
 
-PetscErrorCode KNNSetUp(MPI_Comm comm, PetscInt nlocal, PetscInt dim, const float *X, PetscInt k, KNNCommon *c)
+void KNNGetDefaults(PetscInt *tile_queries, PetscInt *tile_refs, PetscInt *extra)
 {
-  PetscInt chk[3], gchk[3], extra = 8;
+  *tile_queries = KNN_TILE_QUERIES;
+  *tile_refs    = KNN_TILE_REFS;
+  *extra        = KNN_EXTRA;
+}
+
+PetscErrorCode KNNSetUp(MPI_Comm comm, const SanetKNNSpec *spec, PetscInt nlocal, PetscInt dim, const float *X, PetscInt k, KNNCommon *c)
+{
+  PetscInt chk[3], gchk[3], extra = spec ? spec->extra : KNN_EXTRA;
 
   PetscFunctionBegin;
   PetscCall(PetscMemzero(c, sizeof(*c)));
   c->comm  = comm;
-  c->tileq = KNN_TILE_QUERIES;
-  c->tiler = KNN_TILE_REFS;
+  c->tileq = spec ? spec->tile_queries : KNN_TILE_QUERIES;
+  c->tiler = spec ? spec->tile_refs : KNN_TILE_REFS;
   PetscCallMPI(MPI_Comm_size(comm, &c->size));
   PetscCallMPI(MPI_Comm_rank(comm, &c->rank));
   PetscCheck(nlocal >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "kNN: local row count %" PetscInt_FMT " must be >= 0", nlocal);
   PetscCheck(dim >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "kNN: dimension %" PetscInt_FMT " must be >= 1", dim);
-  PetscCall(PetscOptionsGetInt(NULL, NULL, "-knn_tile_queries", &c->tileq, NULL));
-  PetscCall(PetscOptionsGetInt(NULL, NULL, "-knn_tile_refs", &c->tiler, NULL));
-  PetscCall(PetscOptionsGetInt(NULL, NULL, "-knn_extra", &extra, NULL));
-  PetscCheck(extra >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-knn_extra must be >= 0, got %" PetscInt_FMT, extra);
-  PetscCheck(c->tileq >= 1 && c->tiler >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "kNN tile sizes must be >= 1, got %" PetscInt_FMT " x %" PetscInt_FMT, c->tileq, c->tiler);
 
   /* Argument checks come before any allocation, so error returns leak nothing. All ranks
      must agree on dim, and the data must be finite (a NaN would silently drop out of every
@@ -433,7 +436,7 @@ static PetscErrorCode KNNSelectVisit(void *ctx, PetscMPIInt step, PetscMPIInt sr
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SanetKNNExact(MPI_Comm comm, PetscInt nlocal, PetscInt dim, const float *X, PetscInt k, PetscInt *nbr, PetscReal *d2)
+PetscErrorCode SanetKNNExact(MPI_Comm comm, const SanetKNNSpec *spec, PetscInt nlocal, PetscInt dim, const float *X, PetscInt k, PetscInt *nbr, PetscReal *d2)
 {
   KNNCommon    c;
   KNNProgress  progress;
@@ -444,7 +447,7 @@ PetscErrorCode SanetKNNExact(MPI_Comm comm, PetscInt nlocal, PetscInt dim, const
 
   PetscFunctionBegin;
   if (!SANET_KNN_EVENT) PetscCall(PetscLogEventRegister("SanetKNNExact", PETSC_OBJECT_CLASSID, &SANET_KNN_EVENT));
-  PetscCall(KNNSetUp(comm, nlocal, dim, X, k, &c));
+  PetscCall(KNNSetUp(comm, spec, nlocal, dim, X, k, &c));
   for (PetscMPIInt r = 0; r < c.size; r++) nmax = PetscMax(nmax, c.counts[r]);
 
   PetscCall(PetscMalloc3((size_t)nlocal * dim, &Xc, dim, &shift, nlocal, &qnrm));

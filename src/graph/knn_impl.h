@@ -21,9 +21,10 @@ typedef struct {
   PetscLogDouble start, last;
 } KNNProgress;
 
-/* Checks the arguments on every rank (k range, same dim, finite data) and reads the
-   -knn_tile_* and -knn_extra options. */
-PETSC_INTERN PetscErrorCode KNNSetUp(MPI_Comm, PetscInt nlocal, PetscInt dim, const float *X, PetscInt k, KNNCommon *);
+/* Checks the arguments on every rank (k range, same dim, finite data); tiles and extra
+   candidates from spec (NULL: the defaults). */
+PETSC_INTERN void           KNNGetDefaults(PetscInt *tile_queries, PetscInt *tile_refs, PetscInt *extra);
+PETSC_INTERN PetscErrorCode KNNSetUp(MPI_Comm, const SanetKNNSpec *, PetscInt nlocal, PetscInt dim, const float *X, PetscInt k, KNNCommon *);
 PETSC_INTERN PetscErrorCode KNNTearDown(KNNCommon *);
 
 PETSC_INTERN void           KNNRowNorms(PetscInt n, PetscInt dim, const float *X, float *nrm);

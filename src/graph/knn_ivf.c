@@ -42,6 +42,7 @@ PetscErrorCode SanetKNNSpecSetFromOptions(MPI_Comm comm, const char prefix[], un
   PetscCall(PetscMemzero(spec, sizeof(*spec)));
   spec->type   = SANET_KNN_EXACT;
   spec->nprobe = 8;
+  KNNGetDefaults(&spec->tile_queries, &spec->tile_refs, &spec->extra);
   spec->seed   = seed;
   spec->stream = stream;
   PetscCall(PetscStrncpy(spec->prefix, p, sizeof(spec->prefix)));
@@ -49,7 +50,12 @@ PetscErrorCode SanetKNNSpecSetFromOptions(MPI_Comm comm, const char prefix[], un
   PetscCall(PetscOptionsEnum("-knn", "Neighbour search: exact (every pair) or ivf (approximate: inverted lists over a k-means coarse quantizer)", "SanetKNN", SanetKNNTypes, (PetscEnum)spec->type, (PetscEnum *)&spec->type, NULL));
   PetscCall(PetscOptionsInt("-knn_nlist", "IVF lists (k-means centroids); 0: about the square root of the rows", "SanetKNNIVF", spec->nlist, &spec->nlist, NULL));
   PetscCall(PetscOptionsInt("-knn_nprobe", "IVF lists searched per row: more is slower and closer to exact (nlist: exact)", "SanetKNNIVF", spec->nprobe, &spec->nprobe, NULL));
+  PetscCall(PetscOptionsInt("-knn_tile_queries", "Rows of the distance tile (queries); the blocking can flip float ties", "SanetKNN", spec->tile_queries, &spec->tile_queries, NULL));
+  PetscCall(PetscOptionsInt("-knn_tile_refs", "Columns of the distance tile (references)", "SanetKNN", spec->tile_refs, &spec->tile_refs, NULL));
+  PetscCall(PetscOptionsInt("-knn_extra", "Candidates beyond k kept by the single-precision pass and re-ranked in double", "SanetKNN", spec->extra, &spec->extra, NULL));
   PetscOptionsEnd();
+  PetscCheck(spec->tile_queries >= 1 && spec->tile_refs >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sknn_tile_queries %" PetscInt_FMT " and -%sknn_tile_refs %" PetscInt_FMT " must be >= 1", p, spec->tile_queries, p, spec->tile_refs);
+  PetscCheck(spec->extra >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sknn_extra %" PetscInt_FMT " must be >= 0", p, spec->extra);
   PetscCheck(spec->nlist >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sknn_nlist %" PetscInt_FMT " must be >= 0 (0: about sqrt of the rows)", p, spec->nlist);
   PetscCheck(spec->nprobe >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sknn_nprobe %" PetscInt_FMT " must be >= 1", p, spec->nprobe);
   PetscCheck(!spec->nlist || spec->nprobe <= spec->nlist, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sknn_nprobe %" PetscInt_FMT " must be <= -%sknn_nlist %" PetscInt_FMT, p, spec->nprobe, p, spec->nlist);
@@ -69,7 +75,7 @@ PetscErrorCode SanetKNN(MPI_Comm comm, const SanetKNNSpec *spec, PetscInt nlocal
 {
   PetscFunctionBegin;
   if (spec->type == SANET_KNN_IVF) PetscCall(SanetKNNIVF(comm, spec, nlocal, dim, X, k, nbr, d2));
-  else PetscCall(SanetKNNExact(comm, nlocal, dim, X, k, nbr, d2));
+  else PetscCall(SanetKNNExact(comm, spec, nlocal, dim, X, k, nbr, d2));
   PetscFunctionReturn(0);
 }
 
@@ -283,7 +289,7 @@ PetscErrorCode SanetKNNIVF(MPI_Comm comm, const SanetKNNSpec *spec, PetscInt nlo
   nlist = spec->nlist ? spec->nlist : PetscMin(Nglobal, PetscMax(spec->nprobe, (PetscInt)(PetscSqrtReal((PetscReal)Nglobal) + 0.5)));
   PetscCheck(nlist >= 1 && nlist <= Nglobal, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sknn_nlist %" PetscInt_FMT " must be in [1, %" PetscInt_FMT "], the rows searched", p, nlist, Nglobal);
   PetscCheck(spec->nprobe >= 1 && spec->nprobe <= nlist, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sknn_nprobe %" PetscInt_FMT " must be in [1, %" PetscInt_FMT "] (the lists)", p, spec->nprobe, nlist);
-  PetscCall(KNNSetUp(comm, nlocal, dim, X, k, &c));
+  PetscCall(KNNSetUp(comm, spec, nlocal, dim, X, k, &c));
   for (PetscMPIInt r = 0; r < c.size; r++) nmax = PetscMax(nmax, c.counts[r]);
 
   PetscCall(PetscLogEventBegin(SANET_KNN_IVF_EVENT, 0, 0, 0, 0));

@@ -33,7 +33,7 @@ static int StringCompare(const void *a, const void *b)
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-PetscErrorCode SanetOptionsDigest(MPI_Comm comm, uint64_t upstream, const char prefix[], PetscInt seed, uint64_t *digest, char **options)
+PetscErrorCode SanetOptionsDigest(MPI_Comm comm, uint64_t upstream, const char prefix[], PetscInt seed, const char effective[], uint64_t *digest, char **options)
 {
   char   *all, *copy, *tok, *save = NULL, **entry, *out;
   size_t  len, plen, n = 0, cap = 16, outlen = 1;
@@ -72,6 +72,7 @@ PetscErrorCode SanetOptionsDigest(MPI_Comm comm, uint64_t upstream, const char p
   }
   *digest = FNV1a(upstream ^ 0x9e3779b97f4a7c15ULL, out, strlen(out));
   *digest = FNV1a(*digest, &(int64_t){(int64_t)seed}, sizeof(int64_t));
+  if (effective) *digest = FNV1a(*digest, effective, strlen(effective));
   PetscCall(PetscFree(entry));
   PetscCall(PetscFree(copy));
   PetscCall(PetscFree(all));
@@ -79,31 +80,46 @@ PetscErrorCode SanetOptionsDigest(MPI_Comm comm, uint64_t upstream, const char p
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SanetCheckpointWrite(MPI_Comm comm, const char path[], const char stage[], uint64_t digest, const char options[], const char procedures[], const SanetMaps *maps)
+typedef struct {
+  const char      *stage, *options, *procedures;
+  uint64_t         digest;
+  const SanetMaps *maps;
+} StageContent;
+
+static PetscErrorCode WriteStage(MPI_Comm comm, hid_t file, void *ctx)
 {
-  char        hex[32];
-  hid_t       file, root;
-  PetscMPIInt rank;
-  hsize_t     dims[4] = {(hsize_t)maps->Nglobal, (hsize_t)maps->m, (hsize_t)maps->n, (hsize_t)maps->c}, cdim[1] = {(hsize_t)maps->c};
-  int64_t     N = maps->Nglobal;
+  const StageContent *sc   = (const StageContent *)ctx;
+  const SanetMaps    *maps = sc->maps;
+  char                hex[32];
+  hid_t               root;
+  PetscMPIInt         rank;
+  hsize_t             dims[4] = {(hsize_t)maps->Nglobal, (hsize_t)maps->m, (hsize_t)maps->n, (hsize_t)maps->c}, cdim[1] = {(hsize_t)maps->c};
+  int64_t             N = maps->Nglobal;
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  PetscCall(PetscSNPrintf(hex, sizeof(hex), "%016llx", (unsigned long long)digest));
-  PetscCall(SanetH5CreateAtomic(comm, path, &file));
+  PetscCall(PetscSNPrintf(hex, sizeof(hex), "%016llx", (unsigned long long)sc->digest));
   PetscCall(SanetH5WriteRows(file, "maps", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 4, dims, maps->istart, maps->nlocal, maps->data));
   if (maps->eigval) {
     PetscCall(SanetH5WriteRows(file, "eigval", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, cdim, 0, rank ? 0 : maps->c, maps->eigval));
     PetscCall(SanetH5WriteRows(file, "group", sizeof(PetscInt) == 4 ? H5T_NATIVE_INT : H5T_NATIVE_LLONG, H5T_STD_I64LE, 1, cdim, 0, rank ? 0 : maps->c, maps->group));
   }
   PetscCallHDF5Id(root, H5Gopen2(file, "/", H5P_DEFAULT));
-  PetscCall(SanetH5WriteStringAttribute(root, "stage", stage));
+  PetscCall(SanetH5WriteStringAttribute(root, "stage", sc->stage));
   PetscCall(SanetH5WriteStringAttribute(root, "digest", hex));
-  PetscCall(SanetH5WriteStringAttribute(root, "options", options[0] ? options : "(defaults)"));
+  PetscCall(SanetH5WriteStringAttribute(root, "options", sc->options[0] ? sc->options : "(defaults)"));
   PetscCall(SanetH5WriteAttribute(root, "images", H5T_NATIVE_INT64, &N));
-  if (procedures && procedures[0]) PetscCall(SanetH5WriteStringAttribute(root, "procedures", procedures));
+  if (sc->procedures && sc->procedures[0]) PetscCall(SanetH5WriteStringAttribute(root, "procedures", sc->procedures));
   PetscCallHDF5(H5Gclose(root));
-  PetscCall(SanetH5CloseAtomic(comm, path, file));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetCheckpointWrite(MPI_Comm comm, const char path[], const char stage[], uint64_t digest, const char options[], const char procedures[], const SanetMaps *maps)
+{
+  StageContent sc = {stage, options, procedures, digest, maps};
+
+  PetscFunctionBegin;
+  PetscCall(SanetH5WriteAtomic(comm, path, WriteStage, &sc));
   PetscFunctionReturn(0);
 }
 

@@ -1,4 +1,6 @@
 #include "sanet.h"
+#include <errno.h>
+#include <sys/statvfs.h>
 
 static PetscErrorCode RowTransfer(hid_t file, const char name[], hid_t memtype, hid_t filetype, int ndims, const hsize_t dims[], PetscInt rowstart, PetscInt nrows, void *buf, PetscBool write)
 {
@@ -73,32 +75,67 @@ PetscErrorCode SanetH5WriteStringAttribute(hid_t obj, const char name[], const c
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SanetH5CreateAtomic(MPI_Comm comm, const char path[], hid_t *file)
+static herr_t InnermostError(unsigned n, const H5E_error2_t *e, void *ctx)
 {
-  char  tmp[PETSC_MAX_PATH_LEN];
-  hid_t fapl;
-
-  PetscFunctionBegin;
-  PetscCall(PetscSNPrintf(tmp, sizeof(tmp), "%s.tmp", path));
-  PetscCallHDF5Id(fapl, H5Pcreate(H5P_FILE_ACCESS));
-  PetscCallHDF5(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL));
-  *file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-  PetscCallHDF5(H5Pclose(fapl));
-  PetscCheck(*file >= 0, comm, PETSC_ERR_FILE_OPEN, "Cannot create %s: is the output directory writable?", tmp);
-  PetscFunctionReturn(0);
+  if (n == 0 && e->desc) snprintf((char *)ctx, 256, "%s", e->desc);
+  return 0;
 }
 
-PetscErrorCode SanetH5CloseAtomic(MPI_Comm comm, const char path[], hid_t file)
+PetscErrorCode SanetH5CallFailed(int line, const char func[], const char file[], const char call[])
 {
-  char        tmp[PETSC_MAX_PATH_LEN];
-  PetscMPIInt rank;
+  char   reason[256] = "";
+  size_t len         = strcspn(call, "(");
+
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, InnermostError, reason);
+  return PetscError(PETSC_COMM_SELF, line, func, file, PETSC_ERR_LIB, PETSC_ERROR_INITIAL, "HDF5 call %.*s failed%s%s", (int)len, call, reason[0] ? ": " : "", reason);
+}
+
+/* Why a write to path failed, as far as the file system tells: a full one says so. */
+static void WriteFailureReason(const char path[], size_t len, char reason[])
+{
+  char           dir[PETSC_MAX_PATH_LEN];
+  struct statvfs fs;
+  char          *slash;
+
+  snprintf(dir, sizeof(dir), "%s", path);
+  slash = strrchr(dir, '/');
+  if (slash) *slash = 0;
+  else snprintf(dir, sizeof(dir), ".");
+  reason[0] = 0;
+  if (!statvfs(dir, &fs) && (double)fs.f_bavail * fs.f_frsize < 1048576.0) snprintf(reason, len, "%s (%.0f kB free on its file system); ", strerror(ENOSPC), (double)fs.f_bavail * fs.f_frsize / 1024.0);
+}
+
+PetscErrorCode SanetH5WriteAtomic(MPI_Comm comm, const char path[], PetscErrorCode (*body)(MPI_Comm, hid_t, void *), void *ctx)
+{
+  char           tmp[PETSC_MAX_PATH_LEN], reason[256], inner[1024];
+  hid_t          fapl, file;
+  PetscMPIInt    rank;
+  PetscErrorCode ierr;
+  int            err = 0;
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCall(PetscSNPrintf(tmp, sizeof(tmp), "%s.tmp", path));
-  PetscCallHDF5(H5Fclose(file));
+  PetscCallHDF5Id(fapl, H5Pcreate(H5P_FILE_ACCESS));
+  PetscCallHDF5(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL));
+  file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  err  = errno;
+  PetscCallHDF5(H5Pclose(fapl));
+  PetscCheck(file >= 0, comm, PETSC_ERR_FILE_WRITE, "Cannot create %s: %s", tmp, err ? strerror(err) : "is the output directory writable?");
+  ierr = (*body)(comm, file, ctx);
+  if (H5Fclose(file) < 0 && !ierr) ierr = SanetH5CallFailed(__LINE__, PETSC_FUNCTION_NAME, __FILE__, "H5Fclose()"); /* the last data reach the disk here */
+  if (ierr) {
+    (void)remove(tmp); /* by every rank that got here: the others may be stuck in the write */
+    WriteFailureReason(tmp, sizeof(reason), reason);
+    PetscCall(PetscStrncpy(inner, SanetErrorGetMessage(), sizeof(inner)));
+    return PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, PETSC_ERR_FILE_WRITE, PETSC_ERROR_INITIAL, "Cannot write %s: %s%s (the partial file is removed)", tmp, reason, inner);
+  }
   PetscCallMPI(MPI_Barrier(comm));
-  if (!rank) PetscCheck(rename(tmp, path) == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot rename %s to %s", tmp, path);
-  PetscCallMPI(MPI_Barrier(comm));
+  if (!rank && rename(tmp, path)) {
+    err = errno;
+    (void)remove(tmp);
+  }
+  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, comm));
+  PetscCheck(!err, comm, PETSC_ERR_FILE_WRITE, "Cannot rename %s to %s: %s", tmp, path, strerror(err));
   PetscFunctionReturn(0);
 }

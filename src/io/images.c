@@ -1,4 +1,5 @@
 #include "sanet.h"
+#include <sys/stat.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -39,11 +40,14 @@ static PetscErrorCode CheckIsHDF5(MPI_Comm comm, const char path[])
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   if (rank == 0) {
+    struct stat st;
     if (access(path, R_OK) != 0) code = 1;
+    else if (stat(path, &st) || !S_ISREG(st.st_mode)) code = 3; /* a FIFO would block the reader forever */
     else if (H5Fis_hdf5(path) <= 0) code = 2;
   }
   PetscCallMPI(MPI_Bcast(&code, 1, MPI_INT, 0, comm));
   PetscCheck(code != 1, comm, PETSC_ERR_FILE_OPEN, "Input file %s does not exist or is not readable", path);
+  PetscCheck(code != 3, comm, PETSC_ERR_FILE_UNEXPECTED, "Input file %s is not a regular file (a directory, FIFO or device)", path);
   PetscCheck(code != 2, comm, PETSC_ERR_FILE_UNEXPECTED, "Input file %s is not an HDF5 file", path);
   PetscFunctionReturn(0);
 }

@@ -1,5 +1,6 @@
 #include "sanet_io.h"
 #include <stdint.h>
+#include <errno.h>
 #include <strings.h>
 #include <dirent.h>
 #include <sys/stat.h>
@@ -45,9 +46,21 @@ static PetscErrorCode GzReadFull(gzFile gz, const char path[], unsigned char *bu
   PetscFunctionReturn(0);
 }
 
+/* Opening a FIFO blocks until somebody writes to it: refuse anything but a file. */
+static PetscErrorCode CheckRegularFile(const char path[])
+{
+  struct stat st;
+
+  PetscFunctionBegin;
+  PetscCheck(!stat(path, &st), PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot open input file %s: %s", path, strerror(errno));
+  PetscCheck(S_ISREG(st.st_mode), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "Input file %s is not a regular file (a directory, FIFO or device)", path);
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode GzOpen(const char path[], gzFile *gz)
 {
   PetscFunctionBegin;
+  PetscCall(CheckRegularFile(path));
   *gz = gzopen(path, "rb");
   PetscCheck(*gz, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot open input file %s", path);
   PetscFunctionReturn(0);
@@ -301,6 +314,7 @@ static PetscErrorCode ReadPNG(const char path[], PetscInt *H, PetscInt *W, Petsc
   unsigned char *out = NULL;
 
   PetscFunctionBegin;
+  PetscCall(CheckRegularFile(path));
   fp = fopen(path, "rb");
   PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot open PNG file %s", path);
   if (fread(sig, 1, 8, fp) != 8 || png_sig_cmp(sig, 0, 8)) {

@@ -1,14 +1,25 @@
 #include "sanet.h"
 
-PetscErrorCode SanetWriteResult(MPI_Comm comm, const char path[], PetscInt Nglobal, PetscInt nlocal, PetscInt istart, const PetscInt labels[], PetscInt D, const PetscReal features[], const SanetQuality *quality, const SanetMetrics *metrics)
+typedef struct {
+  PetscInt            Nglobal, nlocal, istart, D;
+  const PetscInt     *labels;
+  const PetscReal    *features;
+  const SanetQuality *quality;
+  const SanetMetrics *metrics;
+} ResultContent;
+
+static PetscErrorCode WriteResult(MPI_Comm comm, hid_t file, void *ctx)
 {
-  hid_t       file;
-  int        *lab32;
-  PetscMPIInt rank;
+  const ResultContent *rc = (const ResultContent *)ctx;
+  const PetscInt       Nglobal = rc->Nglobal, nlocal = rc->nlocal, istart = rc->istart, D = rc->D, *labels = rc->labels;
+  const PetscReal     *features = rc->features;
+  const SanetQuality  *quality  = rc->quality;
+  const SanetMetrics  *metrics  = rc->metrics;
+  int                 *lab32;
+  PetscMPIInt          rank;
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  PetscCall(SanetH5CreateAtomic(comm, path, &file));
   PetscCall(PetscMalloc1(nlocal + 1, &lab32));
   for (PetscInt i = 0; i < nlocal; i++) lab32[i] = (int)labels[i];
   {
@@ -63,6 +74,14 @@ PetscErrorCode SanetWriteResult(MPI_Comm comm, const char path[], PetscInt Nglob
     PetscCall(SanetH5WriteAttribute(root, "FS", H5T_NATIVE_DOUBLE, &m.fs));
     PetscCallHDF5(H5Gclose(root));
   }
-  PetscCall(SanetH5CloseAtomic(comm, path, file));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetWriteResult(MPI_Comm comm, const char path[], PetscInt Nglobal, PetscInt nlocal, PetscInt istart, const PetscInt labels[], PetscInt D, const PetscReal features[], const SanetQuality *quality, const SanetMetrics *metrics)
+{
+  ResultContent rc = {Nglobal, nlocal, istart, D, labels, features, quality, metrics};
+
+  PetscFunctionBegin;
+  PetscCall(SanetH5WriteAtomic(comm, path, WriteResult, &rc));
   PetscFunctionReturn(0);
 }

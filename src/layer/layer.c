@@ -74,6 +74,8 @@ PetscErrorCode SanetLayerSetSeed(SanetLayer l, unsigned long seed, PetscInt inde
 PetscErrorCode SanetLayerSetFromOptions(SanetLayer l, PetscBool first)
 {
   PetscFunctionBegin;
+  PetscCall(SanetOptionsCheckListLength(l->comm, l->prefix, "-procedures", SANET_MAX_PROCS));
+  PetscCall(SanetOptionsCheckListLength(l->comm, l->prefix, "-patch", 2));
   PetscOptionsBegin(l->comm, l->prefix, "SA-Net layer", NULL);
   if (l->type == SANET_LAYER_SAL) {
     PetscInt  n = 2, nprocs = SANET_MAX_PROCS;
@@ -113,6 +115,8 @@ PetscErrorCode SanetLayerSetFromOptions(SanetLayer l, PetscBool first)
     PetscCheck(l->budget_mb > 0, l->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sgraph_budget_mb %g must be > 0", l->prefix, (double)l->budget_mb);
     for (PetscInt p = 0; p < l->nproc; p++) {
       char prefix[160];
+      PetscCheck(strlen(l->procname[p]) >= 1 && strlen(l->procname[p]) <= 48, l->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sprocedures: procedure name '%s' has %zu characters; names have 1 to 48", l->prefix, l->procname[p], strlen(l->procname[p]));
+      for (PetscInt q = 0; q < p; q++) PetscCheck(strcmp(l->procname[q], l->procname[p]), l->comm, PETSC_ERR_ARG_WRONG, "-%sprocedures: %s appears twice; each procedure needs a name of its own", l->prefix, l->procname[p]);
       PetscCall(PetscSNPrintf(prefix, sizeof(prefix), "%s%s_", l->prefix, l->procname[p]));
       PetscCall(SanetProcCreate(l->comm, &l->proc[p]));
       PetscCall(SanetProcSetOptionsPrefix(l->proc[p], prefix));
@@ -430,6 +434,32 @@ PetscErrorCode SanetLayerEstimateMemory(SanetLayer l, PetscInt Nglobal, PetscInt
     /* IVF: the rows sorted by list, the probe ranking (nprobe + 8 candidates in float
        and double) and the probe lists of the queries both ways */
     if (l->knn.type == SANET_KNN_IVF) *bytes += rows * (gdim * sizeof(float) + (l->knn.nprobe + 8) * (sizeof(PetscInt) + sizeof(float) + sizeof(PetscReal)) + 2 * l->knn.nprobe * sizeof(PetscInt) + 4 * sizeof(PetscInt));
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetLayerCheckSizes(SanetLayer l, PetscInt Nglobal, PetscInt m, PetscInt n, PetscInt c, PetscMPIInt P)
+{
+  PetscInt  mo, no, co;
+  PetscReal vertices, perrank;
+
+  PetscFunctionBegin;
+  if (l->type != SANET_LAYER_SAL) PetscFunctionReturn(0);
+  PetscCall(SanetLayerGetOutputShape(l, m, n, c, &mo, &no, &co));
+  /* at most this many: dropped flat patches make fewer, checked again when they are known */
+  vertices = (PetscReal)Nglobal * mo * no;
+  perrank  = PetscCeilReal(vertices / P);
+  PetscCheck(!l->knn.nlist || l->knn.nlist <= vertices, l->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sknn_nlist %" PetscInt_FMT " is more than the %.0f patches of layer %s", l->prefix, l->knn.nlist, vertices, l->name);
+  for (PetscInt p = 0; p < l->nproc; p++) {
+    PetscInt  k, neig;
+    PetscBool graph;
+    PetscCall(SanetProcGetNeighborNeeds(l->proc[p], &k, NULL));
+    PetscCall(SanetProcGetNumFeatures(l->proc[p], &neig));
+    PetscCall(SanetProcHasGraph(l->proc[p], &graph));
+    PetscCheck(!graph || k < vertices, l->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%s%s_k %" PetscInt_FMT " needs more than %" PetscInt_FMT " patches; layer %s has %.0f", l->prefix, l->procname[p], k, k, l->name, vertices);
+    PetscCheck(neig < vertices, l->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%s%s_neig %" PetscInt_FMT " needs more graph vertices than the %.0f patches of layer %s", l->prefix, l->procname[p], neig, vertices, l->name);
+    /* the symmetrized graph: at most 2k entries per row, 12 bytes each plus row overhead */
+    PetscCheck(!graph || perrank * (2.0 * k * 12 + 16) <= l->budget_mb * 1048576.0, l->comm, PETSC_ERR_MEM, "Procedure %s%s_: its graph may need %.0f MB on one rank, past the budget of %g MB; lower -%s%s_k, use more ranks, or raise -%sgraph_budget_mb", l->prefix, l->procname[p], perrank * (2.0 * k * 12 + 16) / 1048576.0, (double)l->budget_mb, l->prefix, l->procname[p], l->prefix);
   }
   PetscFunctionReturn(0);
 }

@@ -77,6 +77,8 @@ PetscErrorCode SanetProcSetSeed(SanetProc proc, unsigned long seed, PetscInt str
   PetscFunctionReturn(0);
 }
 
+static PetscErrorCode KrylovConfigure(SanetProc, EPS, PetscInt);
+
 PetscErrorCode SanetProcSetFromOptions(SanetProc proc)
 {
   const char *p = proc->prefix;
@@ -85,6 +87,7 @@ PetscErrorCode SanetProcSetFromOptions(SanetProc proc)
   PetscBool   neigset, rangeset;
 
   PetscFunctionBegin;
+  PetscCall(SanetOptionsCheckListLength(proc->comm, p, "-neig_range", 2));
   PetscOptionsBegin(proc->comm, p, "Spectral analysis procedure", NULL);
   PetscCall(PetscOptionsEnum("-affinity", "Affinity graph", NULL, SanetAffinities, (PetscEnum)proc->affinity, (PetscEnum *)&proc->affinity, NULL));
   if (proc->affinity == SANET_AFFINITY_EPS) proc->k = 64;
@@ -145,6 +148,17 @@ PetscErrorCode SanetProcSetFromOptions(SanetProc proc)
   PetscCheck(proc->eps_scale > 0, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seps %g must be > 0", p ? p : "", (double)proc->eps_scale);
   PetscCheck(proc->weight.sigma > 0, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssigma %g must be > 0", p ? p : "", (double)proc->weight.sigma);
   PetscCheck(proc->weight.type != SANET_WEIGHT_SELFTUNE || (proc->weight.selftune >= 1 && proc->weight.selftune <= proc->k), proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sselftune_k %" PetscInt_FMT " must be in [1, k=%" PetscInt_FMT "]", p ? p : "", proc->weight.selftune, proc->k);
+  if (proc->method == SANET_METHOD_KRYLOV) {
+    PetscBool nev;
+    EPS       eps;
+    PetscCall(PetscOptionsHasName(NULL, p, "-eps_nev", &nev));
+    PetscCheck(!nev, proc->comm, PETSC_ERR_ARG_WRONG, "-%seps_nev is not read: the eigenvector count is -%sneig", p ? p : "", p ? p : "");
+    /* the solver reads its own options at every solve; reading them here as well makes a
+       bad one fail before any work */
+    PetscCall(EPSCreate(proc->comm, &eps));
+    PetscCall(KrylovConfigure(proc, eps, proc->neig));
+    PetscCall(EPSDestroy(&eps));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -211,6 +225,20 @@ static int EigenPairCompare(const void *a, const void *b)
   return x->lambda > y->lambda ? -1 : (x->lambda < y->lambda ? 1 : 0);
 }
 
+/* The settings of every solve, then the user's -<prefix>eps_* options. */
+static PetscErrorCode KrylovConfigure(SanetProc proc, EPS eps, PetscInt nwant)
+{
+  PetscFunctionBegin;
+  PetscCall(EPSSetOptionsPrefix(eps, proc->prefix));
+  PetscCall(EPSSetProblemType(eps, EPS_HEP));
+  PetscCall(EPSSetType(eps, EPSKRYLOVSCHUR));
+  PetscCall(EPSSetWhichEigenpairs(eps, EPS_LARGEST_REAL));
+  PetscCall(EPSSetDimensions(eps, nwant, PETSC_DEFAULT, PETSC_DEFAULT));
+  PetscCall(EPSSetTolerances(eps, 1e-6, 1000));
+  PetscCall(EPSSetFromOptions(eps));
+  PetscFunctionReturn(0);
+}
+
 /* One Krylov-Schur solve for the nwant largest eigenpairs of S orthogonal to defl. */
 static PetscErrorCode KrylovSolveOnce(SanetProc proc, Mat S, Vec v0, PetscInt nwant, PetscInt ndefl, Vec defl[], EigenPair pairs[], PetscInt *npairs)
 {
@@ -220,14 +248,8 @@ static PetscErrorCode KrylovSolveOnce(SanetProc proc, Mat S, Vec v0, PetscInt nw
 
   PetscFunctionBegin;
   PetscCall(EPSCreate(proc->comm, &eps));
-  PetscCall(EPSSetOptionsPrefix(eps, proc->prefix));
   PetscCall(EPSSetOperators(eps, S, NULL));
-  PetscCall(EPSSetProblemType(eps, EPS_HEP));
-  PetscCall(EPSSetType(eps, EPSKRYLOVSCHUR));
-  PetscCall(EPSSetWhichEigenpairs(eps, EPS_LARGEST_REAL));
-  PetscCall(EPSSetDimensions(eps, nwant, PETSC_DEFAULT, PETSC_DEFAULT));
-  PetscCall(EPSSetTolerances(eps, 1e-6, 1000));
-  PetscCall(EPSSetFromOptions(eps));
+  PetscCall(KrylovConfigure(proc, eps, nwant));
   if (ndefl) PetscCall(EPSSetDeflationSpace(eps, ndefl, defl));
   PetscCall(EPSSetInitialSpace(eps, 1, &v0));
   PetscCall(EPSSolve(eps));
