@@ -16,33 +16,116 @@ with h5py.File('$TMP/m100.h5', 'w') as g:
 IN=$TMP/m100.h5
 OUT=$TMP/out
 BASE=(-options_file jobs/mnist-small.yaml)
-# expect_fail WORD -- ARGS...
+# expect_fail WORD CODE -- ARGS...: fails with exit status CODE (docs/robustness.md: 2
+# options, 3 input, 4 output, 5 numerical) and one message naming WORD, without PETSc's
+# traceback noise (option tables, configure line, "Option left" lists).
 expect_fail() {
-  local word=$1 rc; shift 2
+  local word=$1 code=$2 rc; shift 3
   set +e
   timeout 300 ./tools/mpirun.sh 2 "$BUILD/sanet" "$@" >"$TMP/log" 2>&1
   rc=$?
   set -e
-  # the message proper: the log up to PETSc's option table (which repeats every option)
-  sed '/Option Table entries/,$d' "$TMP/log" | grep -v 'Configure options' >"$TMP/msg"
+  grep -v -e '^-----' -e 'Primary job' -e 'non-zero exit code' -e 'mpirun detected' -e 'the job to be terminated' -e '^ *Process name' -e '^ *Exit code' -e '^$' "$TMP/log" >"$TMP/msg" || true
   tail -n 25 "$TMP/msg"
   [ $rc -ne 0 ] || { echo "FAIL: exit status 0 for: $*"; exit 1; }
   [ $rc -ne 124 ] || { echo "FAIL: timed out"; exit 1; }
   if grep -qE 'Caught signal|Segmentation|SEGV' "$TMP/log"; then echo "FAIL: crashed"; exit 1; fi
   grep -qF -- "$word" "$TMP/msg" || { echo "FAIL: message does not mention '$word'"; exit 1; }
-  if ls "$OUT" 2>/dev/null | grep -q 'result'; then echo "FAIL: left $(ls "$OUT" | grep result) behind"; exit 1; fi
+  [ "$rc" = "$code" ] || { echo "FAIL: exit status $rc, expected $code"; exit 1; }
+  if grep -qE 'Option left|Configure options|PETSC ERROR' "$TMP/log"; then echo "FAIL: PETSc traceback noise in the message"; exit 1; fi
+  [ "$(grep -c '^sanet[a-z-]*: error' "$TMP/msg")" -le "${ERROR_LINES:-1}" ] || { echo "FAIL: more than ${ERROR_LINES:-1} error line(s)"; exit 1; }
+  if ls "$OUT" 2>/dev/null | grep -qE 'result|\.tmp$'; then echo "FAIL: left $(ls "$OUT" | grep -E 'result|tmp') behind"; exit 1; fi
   echo "ok: exit $rc, message names '$word'"
 }
+# run_ok LOG ARGS...: a run that must succeed
+run_ok() {
+  local log=$1; shift
+  timeout 300 ./tools/mpirun.sh 2 "$BUILD/sanet" "$@" >"$log" 2>&1 || { tail -n 20 "$log"; echo "FAIL: run failed: $*"; exit 1; }
+}
 case "$1" in
-missing_input) expect_fail "-input" -- -output "$OUT" "${BASE[@]}" ;;
-no_such_file)  expect_fail "$TMP/no-such.h5" -- -input "$TMP/no-such.h5" -output "$OUT" "${BASE[@]}" ;;
-clusters_zero) expect_fail "-clusters" -- -input "$IN" -output "$OUT" "${BASE[@]}" -clusters 0 ;;
-clusters_big)  expect_fail "-clusters" -- -input "$IN" -output "$OUT" "${BASE[@]}" -clusters 101 ;;
-patch_zero)    expect_fail "-sal1_patch" -- -input "$IN" -output "$OUT" "${BASE[@]}" -sal1_patch 0 ;;
-pool_big)      expect_fail "-pool_size" -- -input "$IN" -output "$OUT" "${BASE[@]}" -pool_size 100 ;;
-unknown_layer) expect_fail "foo1" -- -input "$IN" -output "$OUT" "${BASE[@]}" -network sal1,foo1 ;;
-deskew_late)   expect_fail "deskew" -- -input "$IN" -output "$OUT" "${BASE[@]}" -network sal1,deskew ;;
-bad_output)    OUT=/proc/sanet-out; expect_fail "/proc/sanet-out" -- -input "$IN" -output /proc/sanet-out "${BASE[@]}" ;;
-seed_negative) expect_fail "-seed" -- -input "$IN" -output "$OUT" "${BASE[@]}" -seed -1 ;;
+missing_input) expect_fail "-input" 2 -- -output "$OUT" "${BASE[@]}" ;;
+no_such_file)  expect_fail "$TMP/no-such.h5" 3 -- -input "$TMP/no-such.h5" -output "$OUT" "${BASE[@]}" ;;
+clusters_zero) expect_fail "-clusters" 2 -- -input "$IN" -output "$OUT" "${BASE[@]}" -clusters 0 ;;
+clusters_big)  expect_fail "-clusters" 2 -- -input "$IN" -output "$OUT" "${BASE[@]}" -clusters 101 ;;
+clusters_word) expect_fail "-clusters abc must be auto or an integer" 2 -- -input "$IN" -output "$OUT" "${BASE[@]}" -clusters abc ;;
+patch_zero)    expect_fail "-sal1_patch" 2 -- -input "$IN" -output "$OUT" "${BASE[@]}" -sal1_patch 0 ;;
+pool_big)      expect_fail "-pool_size" 2 -- -input "$IN" -output "$OUT" "${BASE[@]}" -pool_size 100 ;;
+unknown_layer) expect_fail "foo1" 2 -- -input "$IN" -output "$OUT" "${BASE[@]}" -network sal1,foo1 ;;
+deskew_late)   expect_fail "deskew" 2 -- -input "$IN" -output "$OUT" "${BASE[@]}" -network sal1,deskew ;;
+bad_output)    OUT=/proc/sanet-out; expect_fail "/proc/sanet-out" 4 -- -input "$IN" -output /proc/sanet-out "${BASE[@]}" ;;
+seed_negative) expect_fail "-seed" 2 -- -input "$IN" -output "$OUT" "${BASE[@]}" -seed -1 ;;
+# misspelt options stop the run before any work, each with the closest valid name
+unused_run)
+  expect_fail "-kmeans_restart 5: did you mean -kmeans_restarts?" 2 -- -input "$IN" -output "$OUT" "${BASE[@]}" -kmeans_restart 5 -sal1_typo 3
+  grep -qF -- "-sal1_typo 3: no option of this name" "$TMP/msg" || { echo "FAIL: -sal1_typo not named"; exit 1; }
+  [ ! -e "$OUT/stage-1-deskew.h5" ] || { echo "FAIL: work was done before the check"; exit 1; } ;;
+unused_dry_run) expect_fail "-sal2_patch 3: did you mean -sal1_patch?" 2 -- -input "$IN" "${BASE[@]}" -dry_run -sal2_patch 3 ;;
+unused_eps)    expect_fail "-salimg_a_eps_tols 1e-3: did you mean -salimg_a_eps_tol?" 2 -- -input "$IN" "${BASE[@]}" -dry_run -salimg_a_eps_tols 1e-3 ;;
+unused_yaml)
+  sed 's/^    neig: 32/    neigg: 32/' jobs/mnist-small.yaml >"$TMP/typo.yaml"
+  expect_fail "-sal1_knn9_neigg 32: did you mean -sal1_knn9_neig?" 2 -- -input "$IN" -options_file "$TMP/typo.yaml" -dry_run ;;
+eps_type_bogus) expect_fail "bogus" 2 -- -input "$IN" "${BASE[@]}" -dry_run -sal1_knn9_eps_type bogus ;;
+eps_nev)       expect_fail "-sal1_knn9_eps_nev is not read: the eigenvector count is -sal1_knn9_neig" 2 -- -input "$IN" "${BASE[@]}" -dry_run -sal1_knn9_eps_nev 3 ;;
+# integers past the 32-bit range are refused, never wrapped; lists are never cut
+seed_wrap)     expect_fail "-seed 99999999999: 99999999999 is beyond the integer range" 2 -- -input "$IN" -output "$OUT" "${BASE[@]}" -seed 99999999999 ;;
+patch_wrap)    expect_fail "-sal1_patch 4294967303: 4294967303 is beyond the integer range" 2 -- -input "$IN" -output "$OUT" "${BASE[@]}" -sal1_patch 4294967303 ;;
+network_long)  expect_fail "-network has 40 entries; at most 32 are allowed" 2 -- -input "$IN" -output "$OUT" "${BASE[@]}" -network "$(seq -s, -f pool%g 1 40)" ;;
+range_long)    expect_fail "-clusters_range has 3 entries; at most 2" 2 -- -input "$IN" "${BASE[@]}" -dry_run -clusters_range 2,3,4 ;;
+# -dry_run finds what would fail later
+dup_layer)     expect_fail "-network: layer pool appears twice" 2 -- -input "$IN" "${BASE[@]}" -dry_run -network deskew,sal1,pool,pool ;;
+long_layer)    expect_fail "has 80 characters; names have 1 to 48" 2 -- -input "$IN" "${BASE[@]}" -dry_run -network "sal1,$(printf 'pool%.0s' $(seq 20))" ;;
+k_big)         expect_fail "-sal1_knn9_k 5000 needs more than 5000 patches; layer sal1 has 3600" 2 -- -input "$IN" "${BASE[@]}" -dry_run -sal1_knn9_k 5000 ;;
+nlist_big)     expect_fail "-sal1_knn_nlist 99999 is more than the 3600 patches of layer sal1" 2 -- -input "$IN" "${BASE[@]}" -dry_run -sal1_knn ivf -sal1_knn_nlist 99999 ;;
+budget_small)  expect_fail "past the budget of 0.001 MB" 6 -- -input "$IN" "${BASE[@]}" -dry_run -sal1_graph_budget_mb 0.001 ;;
+output_file)   : >"$TMP/afile"; expect_fail "-output $TMP/afile: cannot create or write the directory: Not a directory" 4 -- -input "$IN" -output "$TMP/afile" "${BASE[@]}" -dry_run ;;
+log_view_bad)  expect_fail "-log_view :/nonexistent/x: cannot write /nonexistent/x" 4 -- -input "$IN" -output "$OUT" "${BASE[@]}" -log_view :/nonexistent/x ;;
+fifo_input)    mkfifo "$TMP/fifo.h5"; expect_fail "is not a regular file" 3 -- -input "$TMP/fifo.h5" -output "$OUT" "${BASE[@]}" ;;
+# a missing -output folder is made with its parents
+output_parents)
+  run_ok "$TMP/log" -input "$IN" -output "$TMP/a/b/c" "${BASE[@]}"
+  [ -f "$TMP/a/b/c/result.h5" ] || { echo "FAIL: no $TMP/a/b/c/result.h5"; exit 1; }
+  [ ! -e "$TMP/a/b/c/.sanet.lock" ] || { echo "FAIL: the lock outlived the run"; exit 1; }
+  echo "ok: created $TMP/a/b/c" ;;
+# one run per output folder: a second run refuses it and names the first
+lock_busy)
+  "$PY" -c "
+import h5py
+s = h5py.File('data/mnist-2000.h5', 'r')
+with h5py.File('$TMP/m1000.h5', 'w') as g:
+    g['images'] = s['images'][:1000]; g['labels'] = s['labels'][:1000]"
+  ./tools/mpirun.sh 2 "$BUILD/sanet" -input "$TMP/m1000.h5" -output "$OUT" "${BASE[@]}" >"$TMP/first.log" 2>&1 &
+  first=$!
+  for _ in $(seq 600); do [ -e "$OUT/.sanet.lock" ] && break; sleep 0.1; done
+  [ -e "$OUT/.sanet.lock" ] || { echo "FAIL: the first run took no lock"; exit 1; }
+  dir=$OUT; OUT=$TMP/none # the first run writes its result into dir meanwhile
+  expect_fail "another sanet run (pid" 4 -- -input "$IN" -output "$dir/" "${BASE[@]}" -seed 1
+  OUT=$dir
+  wait $first || { tail "$TMP/first.log"; echo "FAIL: the first run failed"; exit 1; }
+  [ -f "$OUT/result.h5" ] || { echo "FAIL: the first run's result is missing"; exit 1; }
+  echo "ok: the first run finished, the second was refused" ;;
+lock_stale)
+  mkdir -p "$OUT"; echo "$(hostname) 999999999" >"$OUT/.sanet.lock"
+  run_ok "$TMP/log" -input "$IN" -output "$OUT" "${BASE[@]}"
+  grep -q "removed the lock of an earlier run (pid 999999999" "$TMP/log" || { echo "FAIL: stale lock not reported"; exit 1; }
+  echo "ok: stale lock taken over" ;;
+lock_foreign)
+  mkdir -p "$OUT"; echo "some-other-host 1234" >"$OUT/.sanet.lock"
+  expect_fail "another sanet run (pid 1234 on host some-other-host)" 4 -- -input "$IN" -output "$OUT" "${BASE[@]}" ;;
+# a full disk: the file and the reason named, no partial file left
+disk_full)
+  mkdir -p "$TMP/full"
+  mount -t tmpfs -o size=256k tmpfs "$TMP/full" || { echo "FAIL: cannot mount a small tmpfs (needs root)"; exit 1; }
+  trap 'umount "$TMP/full"' EXIT
+  OUT=$TMP/full/out ERROR_LINES=2 # a collective write fails on every rank: each says so
+  expect_fail "No space left on device" 4 -- -input "$IN" -output "$OUT" "${BASE[@]}"
+  grep -qF "Cannot write $OUT/stage-" "$TMP/msg" || { echo "FAIL: the stage file is not named"; exit 1; }
+  [ -z "$(ls "$OUT")" ] || { echo "FAIL: left $(ls "$OUT")"; exit 1; } ;;
+# every effective option value is in the stage digest: a changed kNN setting is not reused
+digest_knn_extra)
+  run_ok "$TMP/log" -input "$IN" -output "$OUT" "${BASE[@]}"
+  run_ok "$TMP/log2" -input "$IN" -output "$OUT" "${BASE[@]}" -resume -sal1_knn_extra 3
+  grep -q "reused $OUT/stage-1-deskew.h5" "$TMP/log2" || { echo "FAIL: deskew stage not reused"; exit 1; }
+  grep -q "resume: refusing $OUT/stage-2-sal1.h5: made from other options" "$TMP/log2" || { cat "$TMP/log2"; echo "FAIL: sal1 stage reused with another -sal1_knn_extra"; exit 1; }
+  echo "ok: sal1 recomputed" ;;
 *) echo "usage: $0 CASE"; exit 2 ;;
 esac

@@ -2,7 +2,8 @@
 # fuzz_replay.sh: every committed fuzz seed (tests/fuzz/corpus/) and crash regression
 # (tests/fuzz/regressions/<harness>-*) through the normal programs of $BUILD:
 # sanet-convert for IDX, CIFAR-10/100 and PNG, test_images_load for HDF5. Each must
-# either succeed or fail cleanly: a PETSc error message, no signal, no sanitizer report,
+# either succeed or fail cleanly: an error message (exit 3, bad input, from sanet-convert;
+# PETSc's message from the test program), no signal, no sanitizer report,
 # no timeout, and no output file left behind after a failure.
 set -e
 exec </dev/null
@@ -17,7 +18,7 @@ check() { # FILE CMD...
   n=$((n+1))
   if [ $rc -eq 0 ]; then return; fi
   if [ $rc -ge 124 ] || grep -qE 'Caught signal|AddressSanitizer|runtime error|Segmentation' "$TMP/log" \
-     || ! grep -q 'PETSC ERROR' "$TMP/log" || ls "$TMP" | grep -q '^out\.h5'; then
+     || ! { grep -q 'PETSC ERROR' "$TMP/log" || { [ $rc -eq 3 ] && grep -q ': error: ' "$TMP/log"; }; } || ls "$TMP" | grep -q '^out\.h5'; then
     bad=$((bad+1)); echo "FAIL: $f (exit $rc)"; grep -v 'Configure options' "$TMP/log" | head -n 12 | sed 's/^/  | /'
   fi
 }

@@ -122,6 +122,7 @@ PetscErrorCode SanetH5WriteAtomic(MPI_Comm comm, const char path[], PetscErrorCo
   err  = errno;
   PetscCallHDF5(H5Pclose(fapl));
   PetscCheck(file >= 0, comm, PETSC_ERR_FILE_WRITE, "Cannot create %s: %s", tmp, err ? strerror(err) : "is the output directory writable?");
+  err = 0;
   ierr = (*body)(comm, file, ctx);
   if (H5Fclose(file) < 0 && !ierr) ierr = SanetH5CallFailed(__LINE__, PETSC_FUNCTION_NAME, __FILE__, "H5Fclose()"); /* the last data reach the disk here */
   if (ierr) {

@@ -42,10 +42,17 @@ static int MakeDirs(const char dir[])
 
 static PetscBool ProcessIsSanet(long pid)
 {
-  char  path[64], comm[64] = "";
+  char  path[64], comm[64] = "", state = 0;
   FILE *fp;
 
   if (kill((pid_t)pid, 0) && errno == ESRCH) return PETSC_FALSE;
+  snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+  fp = fopen(path, "r");
+  if (fp) {
+    if (fscanf(fp, "%*d (%*[^)]) %c", &state) != 1) state = 0;
+    fclose(fp);
+  }
+  if (state == 'Z' || state == 'X') return PETSC_FALSE; /* dead, not yet reaped */
   snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
   fp = fopen(path, "r");
   if (!fp) return PETSC_TRUE; /* alive, name unknown: assume it is the other run */

@@ -155,9 +155,11 @@ PetscErrorCode SanetProcSetFromOptions(SanetProc proc)
     PetscCheck(!nev, proc->comm, PETSC_ERR_ARG_WRONG, "-%seps_nev is not read: the eigenvector count is -%sneig", p ? p : "", p ? p : "");
     /* the solver reads its own options at every solve; reading them here as well makes a
        bad one fail before any work */
+    PetscErrorCode ierr;
     PetscCall(EPSCreate(proc->comm, &eps));
-    PetscCall(KrylovConfigure(proc, eps, proc->neig));
+    ierr = KrylovConfigure(proc, eps, proc->neig);
     PetscCall(EPSDestroy(&eps));
+    if (ierr) return PetscError(proc->comm, __LINE__, PETSC_FUNCTION_NAME, __FILE__, ierr, PETSC_ERROR_INITIAL, "Procedure %s: an eigensolver option (-%seps_*, -%sst_*) is invalid: %s", p ? p : "", p ? p : "", p ? p : "", SanetErrorGetMessage());
   }
   PetscFunctionReturn(0);
 }
