@@ -1,5 +1,5 @@
 # sanet build. Everything is found through pkg-config; `make deps` installs it.
-PKGS      := PETSc SLEPc hdf5-openmpi scalapack-openmpi libpng zlib openblas
+PKGS      := PETSc SLEPc hdf5-openmpi scalapack-openmpi libpng zlib openblas yaml-0.1
 CC        := mpicc
 BUILD     := build
 PREFIX    ?= /usr/local
@@ -86,8 +86,9 @@ bench: deps
 	BUILD=$(BUILD) ./bench/run.sh
 
 # libFuzzer harnesses: clang (through Open MPI's wrapper), with the MPI/PETSc/HDF5 flags
-# of the main build. Only the readers' sources (src/io) are instrumented and linked.
-FUZZ_LIB_SRC := $(sort $(wildcard src/io/*.c))
+# of the main build. Only the readers' and options' sources (src/io, src/sys) are
+# instrumented and linked.
+FUZZ_LIB_SRC := $(sort $(wildcard src/sys/*.c src/io/*.c))
 FUZZ_CC       = $(shell command -v clang-14 || echo clang)
 build-fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_common.h $(FUZZ_LIB_SRC) $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -95,8 +96,9 @@ build-fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_common.h $(FUZZ_LIB_SRC) $(HEADERS)
 
 fuzz:
 	./tools/deps.sh fuzz
-	$(MAKE) $(FUZZ_BIN)
+	$(MAKE) $(FUZZ_BIN) $(BUILD)/sanet
 	FUZZ_SECONDS=$(FUZZ_SECONDS) ./tests/fuzz/run.sh $(FUZZ_BIN)
+	OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 FUZZ_SECONDS=$(FUZZ_SECONDS) /usr/bin/python3 tests/fuzz/options.py $(BUILD)/sanet data/digits.h5 jobs/digits.yaml
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

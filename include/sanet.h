@@ -50,6 +50,11 @@ PetscErrorCode SanetErrorHandlerPush(const char program[]);
 int            SanetExitCode(PetscErrorCode);
 /* The message of the newest error (to restate it with context, e.g. the file written). */
 const char *SanetErrorGetMessage(void);
+/* YAML options files (src/sys/optfile.c): 0 if path parses, else 1 and a message naming
+   the file, line and column. CheckOptionFiles does it for every -options_file of argv
+   before PETSc reads them, printing the message; it returns an exit status. */
+int SanetCheckOptionsFile(const char path[], size_t len, char message[]);
+int SanetCheckOptionFiles(int argc, char **argv, const char program[]);
 /* A program's main: initializes PETSc (and SLEPc), installs the error printer, runs run,
    finalizes, and returns the exit status of docs/robustness.md. */
 int SanetMain(int *argc, char ***argv, const char help[], const char program[], PetscBool slepc, PetscErrorCode (*run)(void));

@@ -127,5 +127,38 @@ digest_knn_extra)
   grep -q "reused $OUT/stage-1-deskew.h5" "$TMP/log2" || { echo "FAIL: deskew stage not reused"; exit 1; }
   grep -q "resume: refusing $OUT/stage-2-sal1.h5: made from other options" "$TMP/log2" || { cat "$TMP/log2"; echo "FAIL: sal1 stage reused with another -sal1_knn_extra"; exit 1; }
   echo "ok: sal1 recomputed" ;;
+# equal pixels give equal results: float32 k/255 and a virtual dataset read as the uint8 file
+float_as_uint8|virtual_input)
+  "$PY" -c "
+import h5py, numpy as np
+s = h5py.File('$IN', 'r'); im = s['images'][...]; lab = s['labels'][...]
+with h5py.File('$TMP/f32.h5', 'w') as g:
+    g['images'] = (im / 255.0).astype(np.float32); g['labels'] = lab
+with h5py.File('$TMP/src.h5', 'w') as g:
+    g['data'] = im
+lay = h5py.VirtualLayout(shape=im.shape, dtype=im.dtype)
+lay[:] = h5py.VirtualSource('src.h5', 'data', shape=im.shape)
+with h5py.File('$TMP/vds.h5', 'w') as g:
+    g.create_virtual_dataset('images', lay); g['labels'] = lab"
+  other=$TMP/f32.h5; [ "$1" = virtual_input ] && other=$TMP/vds.h5
+  run_ok "$TMP/log" -input "$IN" -output "$OUT" "${BASE[@]}"
+  run_ok "$TMP/log2" -input "$other" -output "$TMP/other" "${BASE[@]}"
+  "$PY" -c "
+import h5py, numpy as np, sys
+a = h5py.File('$OUT/result.h5', 'r')['labels'][...]; b = h5py.File('$TMP/other/result.h5', 'r')['labels'][...]
+f = h5py.File('$OUT/result.h5', 'r')['features'][...]; g = h5py.File('$TMP/other/result.h5', 'r')['features'][...]
+print('labels equal:', (a == b).all(), ' features equal:', (f == g).all())
+sys.exit(0 if (a == b).all() and (f == g).all() else 1)" || { echo "FAIL: $other gives other results than the uint8 file"; exit 1; } ;;
+virtual_missing)
+  "$PY" -c "
+import h5py
+lay = h5py.VirtualLayout(shape=(100, 28, 28, 1), dtype='u1')
+lay[:] = h5py.VirtualSource('gone.h5', 'data', shape=(100, 28, 28, 1))
+with h5py.File('$TMP/vds.h5', 'w') as g:
+    g.create_virtual_dataset('images', lay)"
+  expect_fail "source file $TMP/gone.h5 of the virtual /images does not exist" 3 -- -input "$TMP/vds.h5" -output "$OUT" "${BASE[@]}" ;;
+bad_yaml)
+  printf 'network: deskew,sal1\nsal1:\n  patch: [11\n  stride: 5\n' >"$TMP/broken.yaml"
+  expect_fail "options file $TMP/broken.yaml: line 4, column" 2 -- -input "$IN" -output "$OUT" -options_file "$TMP/broken.yaml" ;;
 *) echo "usage: $0 CASE"; exit 2 ;;
 esac

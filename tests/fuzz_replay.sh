@@ -1,8 +1,9 @@
 #!/bin/bash
 # fuzz_replay.sh: every committed fuzz seed (tests/fuzz/corpus/) and crash regression
 # (tests/fuzz/regressions/<harness>-*) through the normal programs of $BUILD:
-# sanet-convert for IDX, CIFAR-10/100 and PNG, test_images_load for HDF5. Each must
-# either succeed or fail cleanly: an error message (exit 3, bad input, from sanet-convert;
+# sanet-convert for IDX, CIFAR-10/100 and PNG, test_images_load for HDF5, sanet -dry_run
+# for options files. Each must
+# either succeed or fail cleanly: an error message (exit 2-6 from sanet-convert and sanet;
 # PETSc's message from the test program), no signal, no sanitizer report,
 # no timeout, and no output file left behind after a failure.
 set -e
@@ -18,7 +19,7 @@ check() { # FILE CMD...
   n=$((n+1))
   if [ $rc -eq 0 ]; then return; fi
   if [ $rc -ge 124 ] || grep -qE 'Caught signal|AddressSanitizer|runtime error|Segmentation' "$TMP/log" \
-     || ! { grep -q 'PETSC ERROR' "$TMP/log" || { [ $rc -eq 3 ] && grep -q ': error: ' "$TMP/log"; }; } || ls "$TMP" | grep -q '^out\.h5'; then
+     || ! { grep -q 'PETSC ERROR' "$TMP/log" || { [ $rc -ge 2 ] && [ $rc -le 6 ] && grep -q ': error: ' "$TMP/log"; }; } || ls "$TMP" | grep -q '^out\.h5'; then
     bad=$((bad+1)); echo "FAIL: $f (exit $rc)"; grep -v 'Configure options' "$TMP/log" | head -n 12 | sed 's/^/  | /'
   fi
 }
@@ -37,6 +38,10 @@ for f in $(files fuzz_png); do
 done
 for f in $(files fuzz_hdf5); do
   check "$f" "$BUILD/tests/test_images_load" -input "$f"
+done
+for f in $(files fuzz_options_file); do
+  cp "$f" "$TMP/options.yaml"
+  check "$f" "$BUILD/sanet" -input data/digits.h5 -options_file "$TMP/options.yaml" -dry_run
 done
 echo "$n runs, $bad unclean"
 [ $bad -eq 0 ] && [ $n -gt 0 ]

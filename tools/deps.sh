@@ -4,7 +4,7 @@
 set -e
 PKGS="build-essential pkg-config libopenmpi-dev openmpi-bin petsc-dev slepc-dev
 libscalapack-openmpi-dev libhdf5-openmpi-dev hdf5-tools libopenblas-dev zlib1g-dev
-libpng-dev python3-h5py python3-numpy python3-sklearn python3-scipy valgrind"
+libpng-dev libyaml-dev python3-h5py python3-numpy python3-sklearn python3-scipy valgrind"
 [ "${1:-}" = fuzz ] && PKGS="$PKGS clang-14 libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do

@@ -1,6 +1,7 @@
 #include "sanet.h"
 #include <sys/stat.h>
 #include <stdint.h>
+#include <math.h>
 #include <unistd.h>
 
 /* HDF5 handles of one load, kept together so they are closed on every exit path. */
@@ -52,6 +53,49 @@ static PetscErrorCode CheckIsHDF5(MPI_Comm comm, const char path[])
   PetscFunctionReturn(0);
 }
 
+/* A float32 value that is exactly a uint8 pixel k divided by 255 (in single precision,
+   however it was computed). */
+static int IsByteValue(double v)
+{
+  double k = round(v * 255.0);
+  return (float)v == (float)(k / 255.0) || (float)v == (float)k / 255.0f;
+}
+
+/* A dataset whose storage was never written would silently read as fill values. A
+   virtual dataset stores nothing itself: its source files must exist instead. */
+static PetscErrorCode CheckStored(MPI_Comm comm, const char path[], hid_t dset, PetscBool *isvirtual)
+{
+  hid_t        dcpl;
+  H5D_layout_t layout;
+
+  PetscFunctionBegin;
+  PetscCallHDF5Id(dcpl, H5Dget_create_plist(dset));
+  layout     = H5Pget_layout(dcpl);
+  *isvirtual = (PetscBool)(layout == H5D_VIRTUAL);
+  if (layout == H5D_VIRTUAL) {
+    size_t count = 0;
+    char   dir[PETSC_MAX_PATH_LEN], *slash, missing[2 * PETSC_MAX_PATH_LEN] = "";
+    PetscCall(PetscStrncpy(dir, path, sizeof(dir)));
+    slash = strrchr(dir, '/');
+    if (slash) slash[1] = 0;
+    else dir[0] = 0;
+    if (H5Pget_virtual_count(dcpl, &count) < 0) count = 0;
+    for (size_t i = 0; i < count && !missing[0]; i++) {
+      char src[PETSC_MAX_PATH_LEN];
+      if (H5Pget_virtual_filename(dcpl, i, src, sizeof(src)) < 0 || !strcmp(src, ".")) continue; /* "." is the file itself */
+      PetscCall(PetscSNPrintf(missing, sizeof(missing), "%s%s", src[0] == '/' ? "" : dir, src));
+      if (!access(missing, R_OK)) missing[0] = 0;
+    }
+    PetscCallHDF5(H5Pclose(dcpl)); /* before any error return: HDF5 cannot free it at exit */
+    PetscCheck(count > 0, comm, PETSC_ERR_FILE_UNEXPECTED, "Input file %s: the virtual /images maps no source data", path);
+    PetscCheck(!missing[0], comm, PETSC_ERR_FILE_OPEN, "Input file %s: source file %s of the virtual /images does not exist or is not readable", path, missing);
+  } else {
+    PetscCallHDF5(H5Pclose(dcpl));
+    PetscCheck(H5Dget_storage_size(dset) > 0, comm, PETSC_ERR_FILE_UNEXPECTED, "Input file %s: /images has no data stored", path);
+  }
+  PetscFunctionReturn(0);
+}
+
 /* Selects this rank's block [start, start+count) of the first dimension. */
 static PetscErrorCode SelectBlock(hid_t fspace, int rank, const hsize_t dims[], PetscInt start, PetscInt count, hid_t *mspace)
 {
@@ -73,6 +117,30 @@ static PetscErrorCode SelectBlock(hid_t fspace, int rank, const hsize_t dims[], 
   PetscFunctionReturn(0);
 }
 
+/* This rank's images: a collective read, or (virtual datasets, which parallel HDF5 cannot
+   read) an independent one through a serial handle of the file. */
+static PetscErrorCode ReadBlock(const char path[], H5Handles *h, PetscBool isvirtual, const SanetMaps *maps, hid_t memtype, void *buf)
+{
+  hid_t   file, dset, fspace, mspace;
+  hsize_t dims[4] = {(hsize_t)maps->Nglobal, (hsize_t)maps->m, (hsize_t)maps->n, (hsize_t)maps->c};
+
+  PetscFunctionBegin;
+  if (!isvirtual) {
+    PetscCallHDF5(H5Dread(h->dset, memtype, h->mspace, h->fspace, h->dxpl, buf));
+    PetscFunctionReturn(0);
+  }
+  PetscCallHDF5Id(file, H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT));
+  PetscCallHDF5Id(dset, H5Dopen2(file, "images", H5P_DEFAULT));
+  PetscCallHDF5Id(fspace, H5Dget_space(dset));
+  PetscCall(SelectBlock(fspace, 4, dims, maps->istart, maps->nlocal, &mspace));
+  PetscCallHDF5(H5Dread(dset, memtype, mspace, fspace, H5P_DEFAULT, buf));
+  PetscCallHDF5(H5Sclose(mspace));
+  PetscCallHDF5(H5Sclose(fspace));
+  PetscCallHDF5(H5Dclose(dset));
+  PetscCallHDF5(H5Fclose(file));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode LoadPixels(MPI_Comm comm, const char path[], H5Handles *h, SanetImages *img)
 {
   int         ndims;
@@ -81,7 +149,7 @@ static PetscErrorCode LoadPixels(MPI_Comm comm, const char path[], H5Handles *h,
   H5T_class_t cls;
   size_t      tsize;
   hid_t       dtype;
-  PetscBool   isbyte = PETSC_FALSE, isfloat = PETSC_FALSE;
+  PetscBool   isbyte = PETSC_FALSE, isfloat = PETSC_FALSE, isvirtual;
   SanetMaps  *maps   = &img->maps;
   size_t      nval;
 
@@ -109,8 +177,7 @@ static PetscErrorCode LoadPixels(MPI_Comm comm, const char path[], H5Handles *h,
   if (cls == H5T_FLOAT && (tsize == 4 || tsize == 8)) isfloat = PETSC_TRUE;
   PetscCallHDF5(H5Tclose(dtype));
   PetscCheck(isbyte || isfloat, comm, PETSC_ERR_FILE_UNEXPECTED, "Input file %s: /images must be uint8 (0..255) or float32 (0..1), found another type", path);
-  /* a dataset whose storage was never written would silently read as fill values */
-  PetscCheck(H5Dget_storage_size(h->dset) > 0, comm, PETSC_ERR_FILE_UNEXPECTED, "Input file %s: /images has no data stored", path);
+  PetscCall(CheckStored(comm, path, h->dset, &isvirtual));
 
   PetscCall(SanetMapsCreate(comm, (PetscInt)dims[0], (PetscInt)dims[1], (PetscInt)dims[2], (PetscInt)dims[3], maps));
   PetscCall(SelectBlock(h->fspace, 4, dims, maps->istart, maps->nlocal, &h->mspace));
@@ -119,21 +186,23 @@ static PetscErrorCode LoadPixels(MPI_Comm comm, const char path[], H5Handles *h,
     unsigned char *buf;
 
     PetscCall(PetscMalloc1(nval ? nval : 1, &buf));
-    PetscCallHDF5(H5Dread(h->dset, H5T_NATIVE_UCHAR, h->mspace, h->fspace, h->dxpl, buf));
+    PetscCall(ReadBlock(path, h, isvirtual, maps, H5T_NATIVE_UCHAR, buf));
     for (size_t i = 0; i < nval; i++) maps->data[i] = buf[i] / 255.0;
     PetscCall(PetscFree(buf));
   } else {
     double  *buf;
     PetscInt bad[2] = {PETSC_MAX_INT, PETSC_MAX_INT}; /* first image with NaN/Inf, out of [0,1] */
+    int      bytes  = tsize == 4; /* every value a float32 k/255: the pixels of a uint8 file */
     size_t   per    = (size_t)maps->m * maps->n * maps->c;
 
     PetscCall(PetscMalloc1(nval ? nval : 1, &buf));
-    PetscCallHDF5(H5Dread(h->dset, H5T_NATIVE_DOUBLE, h->mspace, h->fspace, h->dxpl, buf));
+    PetscCall(ReadBlock(path, h, isvirtual, maps, H5T_NATIVE_DOUBLE, buf));
     for (size_t i = 0; i < nval; i++) {
       PetscInt im = maps->istart + (PetscInt)(i / per);
 
       if (!isfinite(buf[i])) bad[0] = PetscMin(bad[0], im);
       else if (buf[i] < 0 || buf[i] > 1) bad[1] = PetscMin(bad[1], im);
+      else if (bytes && !IsByteValue(buf[i])) bytes = 0;
       maps->data[i] = buf[i];
     }
     PetscCall(PetscFree(buf));
@@ -141,6 +210,10 @@ static PetscErrorCode LoadPixels(MPI_Comm comm, const char path[], H5Handles *h,
     PetscCall(MPIU_Allreduce(MPI_IN_PLACE, bad, 2, MPIU_INT, MPI_MIN, comm));
     PetscCheck(bad[0] == PETSC_MAX_INT, comm, PETSC_ERR_FILE_UNEXPECTED, "Input file %s: /images contains NaN or Inf (first in image %" PetscInt_FMT ")", path, bad[0]);
     PetscCheck(bad[1] == PETSC_MAX_INT, comm, PETSC_ERR_FILE_UNEXPECTED, "Input file %s: float /images values must lie in [0,1] (first violation in image %" PetscInt_FMT ")", path, bad[1]);
+    /* the same pixels as the uint8 file, bit for bit, so that results are the same */
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &bytes, 1, MPI_INT, MPI_MIN, comm));
+    if (bytes)
+      for (size_t i = 0; i < nval; i++) maps->data[i] = round(maps->data[i] * 255.0) / 255.0;
   }
   PetscFunctionReturn(0);
 }

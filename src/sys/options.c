@@ -400,8 +400,11 @@ int SanetExitCode(PetscErrorCode n)
 
 int SanetMain(int *argc, char ***argv, const char help[], const char program[], PetscBool slepc, PetscErrorCode (*run)(void))
 {
-  PetscErrorCode ierr = slepc ? SlepcInitialize(argc, argv, NULL, help) : PetscInitialize(argc, argv, NULL, help);
+  PetscErrorCode ierr;
+  int            status = SanetCheckOptionFiles(*argc, *argv, program);
 
+  if (status) return status;
+  ierr = slepc ? SlepcInitialize(argc, argv, NULL, help) : PetscInitialize(argc, argv, NULL, help);
   if (ierr) return SanetExitCode(ierr);
   ierr = SanetErrorHandlerPush(program);
   if (!ierr) ierr = (*run)();
