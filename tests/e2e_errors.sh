@@ -160,5 +160,18 @@ with h5py.File('$TMP/vds.h5', 'w') as g:
 bad_yaml)
   printf 'network: deskew,sal1\nsal1:\n  patch: [11\n  stride: 5\n' >"$TMP/broken.yaml"
   expect_fail "options file $TMP/broken.yaml: line 4, column" 2 -- -input "$IN" -output "$OUT" -options_file "$TMP/broken.yaml" ;;
+# degenerate spectra are never used silently
+zeros_keep)
+  "$PY" -c "
+import h5py, numpy as np
+with h5py.File('$TMP/zeros.h5', 'w') as g:
+    g['images'] = np.zeros((100, 28, 28, 1), np.uint8); g['labels'] = np.arange(100) % 10"
+  expect_fail "over 100 times the tolerance" 5 -- -input "$TMP/zeros.h5" -output "$OUT" "${BASE[@]}" -sal1_zero_patches keep ;;
+sigma_tiny)    expect_fail "every edge weight of its graph is 0" 5 -- -input "$IN" -output "$OUT" "${BASE[@]}" -sal1_knn9_weight gaussian -sal1_knn9_sigma 1e-300 ;;
+few_images)    expect_fail "of a graph of only 100 vertices; lower -salimg_a_neig" 5 -- -input "$IN" -output "$OUT" "${BASE[@]}" -salimg_a_neig 60 ;;
+components_warning)
+  run_ok "$TMP/log" -input "$IN" -output "$OUT" "${BASE[@]}" -sal1_knn9_k 1 -sal1_knn9_regularize 0 -sal1_knn9_neig 4
+  grep -q "warning: procedure sal1_knn9_: the graph has [0-9]* components, more than the 4 eigenvectors wanted" "$TMP/log" || { grep components "$TMP/log"; echo "FAIL: no warning"; exit 1; }
+  echo "ok: warned" ;;
 *) echo "usage: $0 CASE"; exit 2 ;;
 esac

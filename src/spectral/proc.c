@@ -32,7 +32,7 @@ struct _p_SanetProc {
   PetscInt        stream;
   /* results of the last Apply, for progress lines and checkpoints */
   PetscInt  nnz, ncomponents, largest, its, capped;
-  PetscReal maxres;
+  PetscReal maxres, tol;
 };
 
 PetscErrorCode SanetProcCreate(MPI_Comm comm, SanetProc *proc)
@@ -259,6 +259,13 @@ static PetscErrorCode KrylovSolveOnce(SanetProc proc, Mat S, Vec v0, PetscInt nw
   PetscCall(EPSGetIterationNumber(eps, &its));
   PetscCall(EPSGetTolerances(eps, &tol, &maxit));
   proc->its += its;
+  proc->tol = tol;
+  {
+    PetscInt N;
+    PetscCall(MatGetSize(S, &N, NULL));
+    /* a small graph limits the Krylov space: more iterations do not help there */
+    PetscCheck(nconv >= nwant || 4 * nwant < N, proc->comm, PETSC_ERR_NOT_CONVERGED, "Procedure %s: eigensolver converged %" PetscInt_FMT " of %" PetscInt_FMT " eigenpairs of a graph of only %" PetscInt_FMT " vertices; lower -%sneig or give more images", proc->prefix, nconv, nwant, N, proc->prefix);
+  }
   PetscCheck(nconv >= nwant, proc->comm, PETSC_ERR_NOT_CONVERGED, "Procedure %s: eigensolver converged %" PetscInt_FMT " of %" PetscInt_FMT " eigenpairs in %" PetscInt_FMT " iterations (tol %g); raise -%seps_max_it or -%seps_ncv, or loosen -%seps_tol", proc->prefix, nconv, nwant, its, (double)tol, proc->prefix, proc->prefix, proc->prefix);
   for (PetscInt j = 0; j < nwant; j++) {
     PetscScalar lambda;
@@ -307,17 +314,21 @@ static PetscErrorCode ProcSolveKrylov(SanetProc proc, const SanetProcInput *in, 
   PetscCall(MatGetRowSum(W, dinv));
   {
     PetscScalar *d, dsum = 0;
-    PetscReal    tau = 0;
+    PetscReal    tau = 0, wsum;
     /* Regularized normalization (Qin & Rohe): D + tau I with tau a multiple of the mean
        degree; vertices of small degree no longer dominate the leading eigenvectors. */
     if (proc->regularize > 0) {
       PetscCall(VecSum(dinv, &dsum));
       tau = proc->regularize * PetscRealPart(dsum) / in->Nglobal;
     }
+    PetscCall(VecNorm(dinv, NORM_1, &wsum));
+    PetscCheck(wsum > 0, proc->comm, PETSC_ERR_FP, "Procedure %s: every edge weight of its graph is 0 (%s%g underflows for the patch distances, or all patches are identical and the weights are 0); raise -%ssigma or use -%sweight binary or selftune", proc->prefix, proc->weight.type == SANET_WEIGHT_GAUSSIAN ? "sigma " : "weight scale ", (double)proc->weight.sigma, proc->prefix, proc->prefix);
     PetscCall(VecGetArray(dinv, &d));
     for (PetscInt i = 0; i < in->nlocal; i++) d[i] = PetscRealPart(d[i]) + tau > 0 ? 1 / PetscSqrtReal(PetscRealPart(d[i]) + tau) : 0;
     PetscCall(VecRestoreArray(dinv, &d));
   }
+  if (proc->ncomponents > proc->neig && proc->regularize == 0)
+    PetscCall(PetscPrintf(proc->comm, "  warning: procedure %s: the graph has %" PetscInt_FMT " components, more than the %" PetscInt_FMT " eigenvectors wanted; eigenvalue 0 repeats, so which vectors come out depends on rounding (and the rank count): give -%sregularize 1 (it separates the components' eigenvalues) or a larger -%sk\n", proc->prefix, proc->ncomponents, proc->neig, proc->prefix, proc->prefix));
   PetscCall(MatDiagonalScale(W, dinv, dinv));
   if (proc->drop_trivial) nwant += proc->ncomponents;
   PetscCheck(nwant < in->Nglobal, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sneig %" PetscInt_FMT " needs more graph vertices than the %" PetscInt_FMT " there are", proc->prefix, proc->neig, in->Nglobal);
@@ -363,6 +374,9 @@ static PetscErrorCode ProcSolveKrylov(SanetProc proc, const SanetProcInput *in, 
     eigval[col++] = 1 - pairs[j].lambda;
     PetscCall(VecDestroy(&pairs[j].x));
   }
+  /* EPS converged on its own criterion; a vector far off its eigenvalue is not an
+     eigenvector, and features made of it would be noise */
+  PetscCheck(proc->maxres <= 100 * proc->tol, proc->comm, PETSC_ERR_NOT_CONVERGED, "Procedure %s: an eigenvector has residual %.3g, over 100 times the tolerance %g; its graph (%" PetscInt_FMT " vertices, %" PetscInt_FMT " nonzeros, %" PetscInt_FMT " components) is degenerate: are the patches empty or identical?", proc->prefix, (double)proc->maxres, (double)proc->tol, in->Nglobal, proc->nnz, proc->ncomponents);
   PetscCall(PetscFree2(pairs, defl));
   PetscCall(VecDestroy(&v0));
   PetscCall(VecDestroy(&dinv));
