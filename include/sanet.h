@@ -238,6 +238,9 @@ PetscErrorCode SanetGraphFromNeighbors(MPI_Comm, PetscInt nlocal, PetscInt kstri
 PetscErrorCode SanetSpanningForest(MPI_Comm, PetscInt Nglobal, PetscInt nedges, const PetscInt ei[], const PetscInt ej[], const PetscReal w[], PetscInt *ncomponents, PetscInt *largest, PetscReal *wmax);
 /* Components of a symmetric graph matrix (its nonzero pattern). */
 PetscErrorCode SanetGraphComponents(Mat W, PetscInt *ncomponents, PetscInt *largest);
+/* order[i] (local rows): the index of row i's component when components are sorted by
+   size, largest first, then by their smallest vertex (independent of the rank count). */
+PetscErrorCode SanetGraphComponentOrder(Mat W, PetscInt *ncomponents, PetscInt order[]);
 
 /* ------------------------------ spectral procedures --------------------------------- */
 /* A spectral analysis procedure = (affinity, Laplacian, computing method). New computing

@@ -245,7 +245,21 @@ static PetscErrorCode KruskalInPlace(WEdge *e, PetscInt *n)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SanetSpanningForest(MPI_Comm comm, PetscInt Nglobal, PetscInt nedges, const PetscInt ei[], const PetscInt ej[], const PetscReal w[], PetscInt *ncomponents, PetscInt *largest, PetscReal *wmax)
+typedef struct {
+  PetscInt size, root;
+} Component;
+
+static int ComponentCompare(const void *a, const void *b)
+{
+  const Component *x = (const Component *)a, *y = (const Component *)b;
+  if (x->size != y->size) return x->size > y->size ? -1 : 1;
+  return x->root < y->root ? -1 : (x->root > y->root);
+}
+
+/* The forest merged on rank 0; with order, rank 0 also gets for every vertex the index of
+   its component when components are sorted by size (largest first), then by their
+   smallest vertex: a numbering that does not depend on the rank count. */
+static PetscErrorCode SpanningForest(MPI_Comm comm, PetscInt Nglobal, PetscInt nedges, const PetscInt ei[], const PetscInt ej[], const PetscReal w[], PetscInt *ncomponents, PetscInt *largest, PetscReal *wmax, PetscInt **order)
 {
   PetscMPIInt  rank, size;
   WEdge       *e;
@@ -301,6 +315,22 @@ PetscErrorCode SanetSpanningForest(MPI_Comm comm, PetscInt Nglobal, PetscInt ned
       if (count[v]) res[0]++;
       res[1] = PetscMax(res[1], count[v]);
     }
+    if (order) {
+      Component *comp;
+      PetscInt   c = 0;
+      /* roots are the smallest vertex of their component (unions keep the smaller) */
+      PetscCall(PetscMalloc1(Nglobal, order));
+      PetscCall(PetscMalloc1(PetscMax(res[0], 1), &comp));
+      for (PetscInt v = 0; v < Nglobal; v++)
+        if (count[v]) {
+          comp[c].size   = count[v];
+          comp[c++].root = v;
+        }
+      qsort(comp, (size_t)c, sizeof(Component), ComponentCompare);
+      for (PetscInt a = 0; a < c; a++) count[comp[a].root] = a; /* count now holds the index */
+      for (PetscInt v = 0; v < Nglobal; v++) (*order)[v] = count[Find(parent, v)];
+      PetscCall(PetscFree(comp));
+    }
     PetscCall(PetscFree2(parent, count));
   }
   PetscCall(PetscFree(e));
@@ -312,10 +342,17 @@ PetscErrorCode SanetSpanningForest(MPI_Comm comm, PetscInt Nglobal, PetscInt ned
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SanetGraphComponents(Mat W, PetscInt *ncomponents, PetscInt *largest)
+PetscErrorCode SanetSpanningForest(MPI_Comm comm, PetscInt Nglobal, PetscInt nedges, const PetscInt ei[], const PetscInt ej[], const PetscReal w[], PetscInt *ncomponents, PetscInt *largest, PetscReal *wmax)
+{
+  PetscFunctionBegin;
+  PetscCall(SpanningForest(comm, Nglobal, nedges, ei, ej, w, ncomponents, largest, wmax, NULL));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode GraphComponents(Mat W, PetscInt *ncomponents, PetscInt *largest, PetscInt order[])
 {
   PetscInt  rstart, rend, N, nedge = 0, cap = 0;
-  PetscInt *ei = NULL, *ej = NULL;
+  PetscInt *ei = NULL, *ej = NULL, *all = NULL;
 
   PetscFunctionBegin;
   PetscCall(MatGetOwnershipRange(W, &rstart, &rend));
@@ -339,7 +376,37 @@ PetscErrorCode SanetGraphComponents(Mat W, PetscInt *ncomponents, PetscInt *larg
       }
     PetscCall(MatRestoreRow(W, r, &ncols, &cols, NULL));
   }
-  PetscCall(SanetSpanningForest(PetscObjectComm((PetscObject)W), N, nedge, ei, ej, NULL, ncomponents, largest, NULL));
+  PetscCall(SpanningForest(PetscObjectComm((PetscObject)W), N, nedge, ei, ej, NULL, ncomponents, largest, NULL, order ? &all : NULL));
   PetscCall(PetscFree2(ei, ej));
+  if (order) {
+    MPI_Comm     comm = PetscObjectComm((PetscObject)W);
+    PetscMPIInt  size, rank, *counts = NULL, *displs = NULL;
+    const PetscInt *ranges;
+    PetscCallMPI(MPI_Comm_size(comm, &size));
+    PetscCallMPI(MPI_Comm_rank(comm, &rank));
+    PetscCall(MatGetOwnershipRanges(W, &ranges));
+    PetscCall(PetscMalloc2(size, &counts, size, &displs));
+    for (PetscMPIInt r = 0; r < size; r++) {
+      counts[r] = (PetscMPIInt)(ranges[r + 1] - ranges[r]);
+      displs[r] = (PetscMPIInt)ranges[r];
+    }
+    PetscCallMPI(MPI_Scatterv(all, counts, displs, MPIU_INT, order, (PetscMPIInt)(rend - rstart), MPIU_INT, 0, comm));
+    PetscCall(PetscFree2(counts, displs));
+    PetscCall(PetscFree(all));
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetGraphComponents(Mat W, PetscInt *ncomponents, PetscInt *largest)
+{
+  PetscFunctionBegin;
+  PetscCall(GraphComponents(W, ncomponents, largest, NULL));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetGraphComponentOrder(Mat W, PetscInt *ncomponents, PetscInt order[])
+{
+  PetscFunctionBegin;
+  PetscCall(GraphComponents(W, ncomponents, NULL, order));
   PetscFunctionReturn(0);
 }

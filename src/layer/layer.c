@@ -459,7 +459,7 @@ PetscErrorCode SanetLayerCheckSizes(SanetLayer l, PetscInt Nglobal, PetscInt m, 
     PetscCheck(!graph || k < vertices, l->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%s%s_k %" PetscInt_FMT " needs more than %" PetscInt_FMT " patches; layer %s has %.0f", l->prefix, l->procname[p], k, k, l->name, vertices);
     PetscCheck(neig < vertices, l->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%s%s_neig %" PetscInt_FMT " needs more graph vertices than the %.0f patches of layer %s", l->prefix, l->procname[p], neig, vertices, l->name);
     /* the symmetrized graph: at most 2k entries per row, 12 bytes each plus row overhead */
-    PetscCheck(!graph || perrank * (2.0 * k * 12 + 16) <= l->budget_mb * 1048576.0, l->comm, PETSC_ERR_MEM, "Procedure %s%s_: its graph may need %.0f MB on one rank, past the budget of %g MB; lower -%s%s_k, use more ranks, or raise -%sgraph_budget_mb", l->prefix, l->procname[p], perrank * (2.0 * k * 12 + 16) / 1048576.0, (double)l->budget_mb, l->prefix, l->procname[p], l->prefix);
+    PetscCheck(!graph || perrank * (2.0 * k * 12 + 16) <= l->budget_mb * 1048576.0, l->comm, PETSC_ERR_MEM, "Procedure %s%s_: its graph may need %.3g MB on one rank, past the budget of %g MB; lower -%s%s_k, use more ranks, or raise -%sgraph_budget_mb", l->prefix, l->procname[p], perrank * (2.0 * k * 12 + 16) / 1048576.0, (double)l->budget_mb, l->prefix, l->procname[p], l->prefix);
   }
   PetscFunctionReturn(0);
 }

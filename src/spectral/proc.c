@@ -219,12 +219,51 @@ PetscErrorCode SanetProcGetGraph(SanetProc proc, Mat *W)
 typedef struct {
   PetscReal lambda, res;
   Vec       x;
+  PetscInt  rank; /* ties of lambda: components' vectors in their order, then the solver's */
 } EigenPair;
 
 static int EigenPairCompare(const void *a, const void *b)
 {
   const EigenPair *x = (const EigenPair *)a, *y = (const EigenPair *)b;
-  return x->lambda > y->lambda ? -1 : (x->lambda < y->lambda ? 1 : 0);
+  if (x->lambda != y->lambda) return x->lambda > y->lambda ? -1 : 1;
+  return x->rank < y->rank ? -1 : (x->rank > y->rank);
+}
+
+/* Without degree regularization every connected component with an edge adds the
+   eigenvalue 1 of S, with eigenvector D^1/2 1_C. A Krylov solver returns an arbitrary
+   basis of that repeated eigenvalue, which moves with rounding and the rank count; these
+   vectors are set explicitly instead, one per component in the order of
+   SanetGraphComponentOrder (largest first), at most nwant of them. */
+static PetscErrorCode ComponentVectors(SanetProc proc, Mat S, Vec dinv, PetscInt nwant, EigenPair pairs[], PetscInt *npairs)
+{
+  PetscInt          *order, nlocal, nedged = 0, ncomp;
+  const PetscScalar *d;
+
+  PetscFunctionBegin;
+  PetscCall(MatGetLocalSize(S, &nlocal, NULL));
+  PetscCall(PetscMalloc1(nlocal + 1, &order));
+  PetscCall(SanetGraphComponentOrder(S, &ncomp, order));
+  PetscCall(VecGetArrayRead(dinv, &d));
+  /* components of isolated vertices (degree 0) give S the eigenvalue 0, not 1 */
+  for (PetscInt i = 0; i < nlocal; i++)
+    if (PetscRealPart(d[i]) > 0) nedged = PetscMax(nedged, order[i] + 1);
+  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &nedged, 1, MPIU_INT, MPI_MAX, proc->comm));
+  *npairs = PetscMin(nedged, nwant);
+  for (PetscInt c = 0; c < *npairs; c++) {
+    PetscScalar *x;
+    PetscCall(MatCreateVecs(S, &pairs[c].x, NULL));
+    PetscCall(VecGetArray(pairs[c].x, &x));
+    for (PetscInt i = 0; i < nlocal; i++) x[i] = order[i] == c && PetscRealPart(d[i]) > 0 ? 1 / PetscRealPart(d[i]) : 0; /* d = D^-1/2 */
+    PetscCall(VecRestoreArray(pairs[c].x, &x));
+    PetscCall(VecNormalize(pairs[c].x, NULL));
+    pairs[c].lambda = 1;
+    pairs[c].res    = 0;
+    pairs[c].rank   = c;
+  }
+  PetscCall(VecRestoreArrayRead(dinv, &d));
+  PetscCall(PetscFree(order));
+  if (*npairs > 1) PetscCall(PetscPrintf(proc->comm, "  procedure %s: the graph has %" PetscInt_FMT " components with edges; the eigenvalue 1 repeats %" PetscInt_FMT " times, so its eigenvectors are the components' own (D^1/2 times the indicator, largest component first)%s\n", proc->prefix, nedged, nedged, nedged > nwant ? ", as many as wanted" : ""));
+  PetscFunctionReturn(0);
 }
 
 /* The settings of every solve, then the user's -<prefix>eps_* options. */
@@ -327,8 +366,6 @@ static PetscErrorCode ProcSolveKrylov(SanetProc proc, const SanetProcInput *in, 
     for (PetscInt i = 0; i < in->nlocal; i++) d[i] = PetscRealPart(d[i]) + tau > 0 ? 1 / PetscSqrtReal(PetscRealPart(d[i]) + tau) : 0;
     PetscCall(VecRestoreArray(dinv, &d));
   }
-  if (proc->ncomponents > proc->neig && proc->regularize == 0)
-    PetscCall(PetscPrintf(proc->comm, "  warning: procedure %s: the graph has %" PetscInt_FMT " components, more than the %" PetscInt_FMT " eigenvectors wanted; eigenvalue 0 repeats, so which vectors come out depends on rounding (and the rank count): give -%sregularize 1 (it separates the components' eigenvalues) or a larger -%sk\n", proc->prefix, proc->ncomponents, proc->neig, proc->prefix, proc->prefix));
   PetscCall(MatDiagonalScale(W, dinv, dinv));
   if (proc->drop_trivial) nwant += proc->ncomponents;
   PetscCheck(nwant < in->Nglobal, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sneig %" PetscInt_FMT " needs more graph vertices than the %" PetscInt_FMT " there are", proc->prefix, proc->neig, in->Nglobal);
@@ -341,11 +378,16 @@ static PetscErrorCode ProcSolveKrylov(SanetProc proc, const SanetProcInput *in, 
   }
   PetscCall(PetscMalloc2(2 * nwant, &pairs, nwant, &defl));
   proc->its = 0;
-  for (PetscInt round = 0; round < proc->rounds; round++) {
+  if (proc->regularize == 0 && proc->ncomponents > 1) PetscCall(ComponentVectors(proc, W, dinv, nwant, pairs, &nkept));
+  for (PetscInt round = 0; round < proc->rounds && !(round == 0 && nkept == nwant); round++) {
     PetscInt nnew = 0, entered = 0;
     for (PetscInt j = 0; j < nkept; j++) defl[j] = pairs[j].x;
-    PetscCall(KrylovSolveOnce(proc, W, v0, nwant, nkept, defl, pairs + nkept, &nnew));
-    for (PetscInt j = nkept; j < nkept + nnew; j++) pairs[j].res = -1 - pairs[j].res; /* mark as new */
+    /* the first round finds what the component vectors leave; later ones look again */
+    PetscCall(KrylovSolveOnce(proc, W, v0, round ? nwant : nwant - nkept, nkept, defl, pairs + nkept, &nnew));
+    for (PetscInt j = nkept; j < nkept + nnew; j++) {
+      pairs[j].res  = -1 - pairs[j].res; /* mark as new */
+      pairs[j].rank = nwant + j;
+    }
     qsort(pairs, nkept + nnew, sizeof(EigenPair), EigenPairCompare);
     for (PetscInt j = 0; j < nkept + nnew; j++) {
       if (pairs[j].res < 0) {
