@@ -40,19 +40,24 @@ static int MakeDirs(const char dir[])
   return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
 }
 
-static PetscBool ProcessIsSanet(long pid)
+/* Is process pid a live sanet? *orphan: its launcher is gone (parent 1), so it is about
+   to end (MPI ranks outlive a killed mpirun by about a second). */
+static PetscBool ProcessIsSanet(long pid, PetscBool *orphan)
 {
   char  path[64], comm[64] = "", state = 0;
+  long  ppid = 0;
   FILE *fp;
 
+  *orphan = PETSC_FALSE;
   if (kill((pid_t)pid, 0) && errno == ESRCH) return PETSC_FALSE;
   snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
   fp = fopen(path, "r");
   if (fp) {
-    if (fscanf(fp, "%*d (%*[^)]) %c", &state) != 1) state = 0;
+    if (fscanf(fp, "%*d (%*[^)]) %c %ld", &state, &ppid) != 2) state = 0;
     fclose(fp);
   }
   if (state == 'Z' || state == 'X') return PETSC_FALSE; /* dead, not yet reaped */
+  *orphan = (PetscBool)(ppid == 1);
   snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
   fp = fopen(path, "r");
   if (!fp) return PETSC_TRUE; /* alive, name unknown: assume it is the other run */
@@ -111,16 +116,25 @@ PetscErrorCode SanetOutputDirOpen(MPI_Comm comm, const char dir[])
         break;
       }
       fp = fopen(path, "r");
+      if (!fp && errno == ENOENT) continue; /* released meanwhile: try again */
       if (fp) {
         if (fscanf(fp, "%255s %ld", ohost, &opid) != 2) opid = 0;
         fclose(fp);
       }
-      if (opid > 0 && strcmp(ohost, host) == 0 && !ProcessIsSanet(opid)) {
+      if (opid > 0 && !strcmp(ohost, host)) {
+        PetscBool orphan = PETSC_FALSE, alive = ProcessIsSanet(opid, &orphan);
+        for (int wait = 0; alive && orphan && wait < 100; wait++) { /* at most 10 s */
+          usleep(100000);
+          alive = ProcessIsSanet(opid, &orphan);
+        }
+        if (alive) opid = -opid; /* a live run: refused below */
+      }
+      if (opid > 0 && strcmp(ohost, host) == 0) {
         snprintf(took, sizeof(took), "-output %s: removed the lock of an earlier run (pid %ld on %s) that is gone", dir, opid, ohost);
         unlink(path);
         continue;
       }
-      if (opid > 0) snprintf(other, sizeof(other), "another sanet run (pid %ld on host %s) is writing to it", opid, ohost);
+      if (opid) snprintf(other, sizeof(other), "another sanet run (pid %ld on host %s) is writing to it", opid > 0 ? opid : -opid, ohost);
       else snprintf(other, sizeof(other), "its lock file %s cannot be read", path);
       break;
     }
