@@ -181,5 +181,10 @@ import h5py, sys
 a = h5py.File('$TMP/np1/stage-2-sal1.h5', 'r')['maps'][...]; b = h5py.File('$OUT/stage-2-sal1.h5', 'r')['maps'][...]
 d = abs(a - b).max(); print('largest difference between 1 and 2 ranks:', d)
 sys.exit(0 if d < 1e-12 else 1)" || { echo "FAIL: layer-1 features depend on the rank count"; exit 1; } ;;
+# digits in names are not numbers: a time-stamped output folder is fine
+output_digits)
+  run_ok "$TMP/log" -input "$IN" -output "$TMP/20261203123456" "${BASE[@]}" -dry_run
+  grep -q "dry run: input and options are valid" "$TMP/log" || { echo "FAIL: no dry-run line"; exit 1; }
+  echo "ok" ;;
 *) echo "usage: $0 CASE"; exit 2 ;;
 esac

@@ -253,6 +253,17 @@ PetscErrorCode SanetOptionsCheckUnused(MPI_Comm comm, SanetOptionCatalog cat, co
   PetscFunctionReturn(0);
 }
 
+/* Options whose values are names (files, folders, layers): digits there are not numbers,
+   e.g. an -output folder named by a time stamp. */
+static PetscBool TakesNames(const char name[])
+{
+  static const char *names[] = {"-input", "-output", "-o", "-images", "-labels", "-options_file", "-options_file_yaml", "-log_view", "-network"};
+  size_t             len     = strlen(name);
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+    if (!strcmp(name, names[i])) return PETSC_TRUE;
+  return (PetscBool)(len >= 11 && !strcmp(name + len - 11, "_procedures"));
+}
+
 /* PETSc converts integer option values with a C cast, so 4294967299 becomes 3: refuse
    every integer literal of the database (and in comma lists) beyond PetscInt. */
 PetscErrorCode SanetOptionsCheckIntegers(MPI_Comm comm)
@@ -267,6 +278,7 @@ PetscErrorCode SanetOptionsCheckIntegers(MPI_Comm comm)
       PetscCall(PetscStrncpy(name, tok, sizeof(name)));
       continue;
     }
+    if (TakesNames(name)) continue;
     PetscCall(PetscStrncpy(copy, tok, sizeof(copy)));
     for (item = strtok_r(copy, ",", &isave); item; item = strtok_r(NULL, ",", &isave)) {
       const char *p = item + (item[0] == '+' || item[0] == '-');
