@@ -28,6 +28,7 @@ PetscErrorCode SanetOptionCatalogEnd(SanetOptionCatalog);
 /* the sorted lines "-name <now value ...>: help" of every option under -prefix */
 PetscErrorCode SanetOptionCatalogGetLines(SanetOptionCatalog, const char prefix[], char **text);
 PetscErrorCode SanetOptionCatalogHas(SanetOptionCatalog, const char name[], PetscBool *);
+PetscErrorCode SanetOptionCatalogView(SanetOptionCatalog, MPI_Comm);
 PetscErrorCode SanetOptionCatalogSuggest(SanetOptionCatalog, const char name[], size_t len, char suggestion[]);
 PetscErrorCode SanetOptionCatalogDestroy(SanetOptionCatalog *);
 /* Refuses every option of the database that was not read, naming the closest name of
@@ -58,6 +59,8 @@ int SanetCheckOptionFiles(int argc, char **argv, const char program[]);
 /* A program's main: initializes PETSc (and SLEPc), installs the error printer, runs run,
    finalizes, and returns the exit status of docs/robustness.md. */
 int SanetMain(int *argc, char ***argv, const char help[], const char program[], PetscBool slepc, PetscErrorCode (*run)(void));
+/* -help (or -h) was given: SanetMain printed the usage, run lists the options and stops. */
+PetscBool SanetHelpRequested(void);
 
 /* ------------------------------------------------------------------------------------
    Feature maps: per image an m x n grid with c channels, layout [image][row][col][chan].

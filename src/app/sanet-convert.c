@@ -80,7 +80,7 @@ static PetscErrorCode Run(void)
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
   PetscCheck(size == 1, PETSC_COMM_WORLD, PETSC_ERR_SUP, "sanet-convert is serial: run it on 1 MPI rank, not %d", size);
-  PetscCall(PetscOptionsHasHelp(NULL, &hashelp));
+  hashelp = SanetHelpRequested();
   if (!hashelp) PetscCall(Convert());
   PetscFunctionReturn(0);
 }

@@ -425,6 +425,11 @@ static PetscErrorCode Run(void)
   PetscCall(PetscOptionsInt("-seed", "Seed of the pattern k-means", NULL, seed, &seed, NULL));
   PetscOptionsEnd();
   PetscCall(SanetOptionCatalogEnd(catalog));
+  if (SanetHelpRequested()) {
+    PetscCall(SanetOptionCatalogView(catalog, PETSC_COMM_WORLD));
+    PetscCall(SanetOptionCatalogDestroy(&catalog));
+    PetscFunctionReturn(0);
+  }
   PetscCall(SanetOptionsCheckUnused(PETSC_COMM_WORLD, catalog, NULL, "sanet-pictures"));
   PetscCall(SanetOptionCatalogDestroy(&catalog));
   PetscCheck(size == 1, PETSC_COMM_WORLD, PETSC_ERR_SUP, "sanet-pictures runs on one rank (started on %d)", size);

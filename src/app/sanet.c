@@ -56,9 +56,12 @@ static PetscErrorCode Run(void)
   PetscLogDouble t0, t1, tstart;
   PetscMPIInt    rank, size;
   SanetOptionCatalog catalog;
+  PetscBool          want_help;
 
   PetscFunctionBegin;
   comm = PETSC_COMM_WORLD;
+  want_help = SanetHelpRequested();
+  PetscCall(PetscMemzero(&images, sizeof(images)));
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCall(PetscTime(&tstart));
@@ -76,8 +79,8 @@ static PetscErrorCode Run(void)
   PetscCall(PetscOptionsBool("-dry_run", "Validate input and options, print the plan, compute nothing", NULL, dry_run, &dry_run, NULL));
   PetscCall(PetscOptionsStringArray("-network", "Layers in order (sal*, pool*, bin*, code*, deskew*)", NULL, names, &nlayers, &set));
   PetscOptionsEnd();
-  PetscCheck(input[0], comm, PETSC_ERR_USER_INPUT, "Missing -input DATA.h5");
-  PetscCheck(outdir[0] || dry_run, comm, PETSC_ERR_USER_INPUT, "Missing -output DIR");
+  PetscCheck(input[0] || want_help, comm, PETSC_ERR_USER_INPUT, "Missing -input DATA.h5");
+  PetscCheck(outdir[0] || dry_run || want_help, comm, PETSC_ERR_USER_INPUT, "Missing -output DIR");
   PetscCheck(seed >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-seed %" PetscInt_FMT " must be >= 0", seed);
   if (outdir[0]) PetscCall(SanetOutputDirCheck(comm, outdir));
   PetscCall(SanetCheckLogViewPath(comm));
@@ -95,7 +98,9 @@ static PetscErrorCode Run(void)
       kmode = SANET_SELECT_FIXED;
     }
   }
-  if (!set) { /* the default network needs the image size: read the input first */
+  if (!set && !input[0]) { /* -help alone: the default network of 28x28 grey images */
+    PetscCall(SanetNetworkSetDefaults(28, 28, 1, &nlayers, names, sizeof(defaults_desc), defaults_desc));
+  } else if (!set) { /* the default network needs the image size: read the input first */
     PetscCall(PetscLogStageRegister("Input", &stage));
     PetscCall(PetscLogStagePush(stage));
     PetscCall(SanetImagesLoad(comm, input, &images));
@@ -141,6 +146,11 @@ static PetscErrorCode Run(void)
   PetscCall(SanetKMeansSetSeed(km, (unsigned long)seed));
   PetscCall(SanetKMeansSetFromOptions(km));
   PetscCall(SanetOptionCatalogEnd(catalog));
+  if (want_help) {
+    if (!set) PetscCall(PetscPrintf(comm, "Without -network, the default network %s (%s):\n", input[0] ? "for the images of -input" : "for 28x28 grey images (give -input for yours)", defaults_desc));
+    PetscCall(SanetOptionCatalogView(catalog, comm));
+    goto done;
+  }
   PetscCall(SanetOptionsCheckUnused(comm, catalog, NULL, "sanet"));
 
   if (!loaded_early) {
@@ -346,6 +356,7 @@ static PetscErrorCode Run(void)
     PetscCall(PetscLogStagePop());
     PetscCall(SanetMapsDestroy(&maps));
   }
+done:
   PetscCall(SanetSelectDestroy(&sel));
   PetscCall(SanetKMeansDestroy(&km));
   for (PetscInt l = 0; l < nlayers; l++) {
@@ -354,7 +365,7 @@ static PetscErrorCode Run(void)
   }
   PetscCall(SanetImagesDestroy(&images));
   PetscCall(SanetOptionCatalogDestroy(&catalog));
-  if (!dry_run) PetscCall(SanetOutputDirClose(comm));
+  if (!dry_run && !want_help) PetscCall(SanetOutputDirClose(comm));
   PetscFunctionReturn(0);
 }
 

@@ -8,8 +8,8 @@
    The catalog of every option a program reads. PETSc's help printer already lists each
    queried option with its effective value ("-sal1_stride <now 5 : formerly 1>: ..."), for
    sanet's objects and for SLEPc's alike, so the catalog turns -help on while the objects
-   read their options and keeps the lines instead of printing them (unless the user asked
-   for -help). The names give the suggestions for misspelt options; the lines give the
+   read their options and keeps the lines instead of printing them (SanetOptionCatalogView
+   prints them for the programs' -help). The names give the suggestions for misspelt options; the lines give the
    stage digests every effective value, defaults included.
    ------------------------------------------------------------------------------------ */
 struct _n_SanetOptionCatalog {
@@ -17,7 +17,7 @@ struct _n_SanetOptionCatalog {
   size_t  len, cap;
   char  **line; /* sorted "-name ..." lines, NUL-terminated, pointing into copies */
   size_t  nline;
-  PetscBool user_help, set_help;
+  PetscBool set_help;
   PetscErrorCode (*print)(MPI_Comm, const char[], ...);
   PetscErrorCode (*vfprint)(FILE *, const char[], va_list);
 };
@@ -43,19 +43,15 @@ static PetscErrorCode CollectHelp(MPI_Comm comm, const char fmt[], ...)
   va_start(ap, fmt);
   vsnprintf(collecting->buf + collecting->len, (size_t)n + 1, fmt, ap);
   va_end(ap);
-  if (collecting->user_help) {
-    PetscErrorCode ierr = (*collecting->print)(comm, "%s", collecting->buf + collecting->len);
-    if (ierr) return ierr;
-  }
   collecting->len += (size_t)n;
   return 0;
 }
 
 /* Type lists (-X_eps_type ... (one of) ...) are printed to stdout directly, on the first
-   rank only: they are dropped unless the user asked for -help. */
+   rank only: they are dropped (SanetOptionCatalogView lists the options). */
 static PetscErrorCode DropStdout(FILE *fd, const char fmt[], va_list ap)
 {
-  if (fd == PETSC_STDOUT && !collecting->user_help) return 0;
+  if (fd == PETSC_STDOUT) return 0;
   return (*collecting->vfprint)(fd, fmt, ap);
 }
 
@@ -66,11 +62,9 @@ PetscErrorCode SanetOptionCatalogBegin(SanetOptionCatalog *cat)
   PetscFunctionBegin;
   PetscCheck(!collecting, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE, "An option catalog is already collecting");
   PetscCall(PetscNew(&c));
-  PetscCall(PetscOptionsHasHelp(NULL, &c->user_help));
-  if (!c->user_help) {
-    PetscCall(PetscOptionsSetValue(NULL, "-help", NULL));
-    c->set_help = PETSC_TRUE;
-  }
+  PetscCall(PetscOptionsHasHelp(NULL, &c->set_help));
+  c->set_help = (PetscBool)!c->set_help;
+  if (c->set_help) PetscCall(PetscOptionsSetValue(NULL, "-help", NULL));
   c->print        = PetscHelpPrintf;
   c->vfprint      = PetscVFPrintf;
   collecting      = c;
@@ -143,6 +137,14 @@ PetscErrorCode SanetOptionCatalogGetLines(SanetOptionCatalog cat, const char pre
       PetscCall(PetscStrlcat(*text, cat->line[i], len));
       PetscCall(PetscStrlcat(*text, "\n", len));
     }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetOptionCatalogView(SanetOptionCatalog cat, MPI_Comm comm)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscPrintf(comm, "Options read (name <current value : default>: meaning):\n"));
+  for (size_t i = 0; i < cat->nline; i++) PetscCall(PetscPrintf(comm, "  %s\n", cat->line[i]));
   PetscFunctionReturn(0);
 }
 
@@ -410,15 +412,29 @@ int SanetExitCode(PetscErrorCode n)
   }
 }
 
+static PetscBool help_requested = PETSC_FALSE;
+
+PetscBool SanetHelpRequested(void)
+{
+  return help_requested;
+}
+
 int SanetMain(int *argc, char ***argv, const char help[], const char program[], PetscBool slepc, PetscErrorCode (*run)(void))
 {
   PetscErrorCode ierr;
-  int            status = SanetCheckOptionFiles(*argc, *argv, program);
+  int            status = SanetCheckOptionFiles(*argc, *argv, program), n = 1;
 
   if (status) return status;
-  ierr = slepc ? SlepcInitialize(argc, argv, NULL, help) : PetscInitialize(argc, argv, NULL, help);
+  /* -help is the program's own: PETSc's would list some 90 generic options first */
+  for (int i = 1; i < *argc; i++) {
+    if (!strcmp((*argv)[i], "-help") || !strcmp((*argv)[i], "-h") || !strcmp((*argv)[i], "--help")) help_requested = PETSC_TRUE;
+    else (*argv)[n++] = (*argv)[i];
+  }
+  *argc = n;
+  ierr  = slepc ? SlepcInitialize(argc, argv, NULL, NULL) : PetscInitialize(argc, argv, NULL, NULL);
   if (ierr) return SanetExitCode(ierr);
-  ierr = SanetErrorHandlerPush(program);
+  if (help_requested) ierr = PetscPrintf(PETSC_COMM_WORLD, "%s", help);
+  if (!ierr) ierr = SanetErrorHandlerPush(program);
   if (!ierr) ierr = (*run)();
   /* no finalize after an error: another rank may still be inside a collective call */
   if (ierr) {
