@@ -186,5 +186,10 @@ output_digits)
   run_ok "$TMP/log" -input "$IN" -output "$TMP/20261203123456" "${BASE[@]}" -dry_run
   grep -q "dry run: input and options are valid" "$TMP/log" || { echo "FAIL: no dry-run line"; exit 1; }
   echo "ok" ;;
+# long eigensolves say how far they are
+progress)
+  run_ok "$TMP/log" -input "$IN" -output "$OUT" "${BASE[@]}" -sal1_knn9_progress 0.000001
+  grep -q "sal1_knn9_: eigensolver restart [0-9]* (at most 1000), [0-9a-z]* .*eigenpairs converged" "$TMP/log" || { echo "FAIL: no progress line"; exit 1; }
+  echo "ok: $(grep -c 'eigensolver restart' "$TMP/log") progress lines" ;;
 *) echo "usage: $0 CASE"; exit 2 ;;
 esac

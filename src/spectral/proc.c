@@ -22,6 +22,7 @@ struct _p_SanetProc {
   Mat             graph;
   PetscBool       drop_trivial, row_normalize;
   PetscInt        rounds;    /* most Krylov solves (deflating what was found) */
+  PetscReal       progress;  /* seconds between progress lines of a solve (0: none) */
   PetscReal       regularize; /* degrees D + tau I, tau = regularize * mean degree (0: off) */
   /* dense (full) affinities */
   PetscInt        ncols, candidates, batch, mb_steps, scalapack_min;
@@ -52,6 +53,7 @@ PetscErrorCode SanetProcCreate(MPI_Comm comm, SanetProc *proc)
   (*proc)->neig_range[0]   = 4;
   (*proc)->neig_range[1]   = 24;
   (*proc)->rounds          = 3;
+  (*proc)->progress        = 30;
   (*proc)->candidates      = 59;
   (*proc)->nystrom_eig     = SANET_NYSTROM_EIG_AUTO;
   (*proc)->scalapack_min   = 1024;
@@ -119,6 +121,7 @@ PetscErrorCode SanetProcSetFromOptions(SanetProc proc)
   PetscCall(PetscOptionsReal("-mb_step", "Mini-batch: initial step size", NULL, proc->mb_step, &proc->mb_step, NULL));
   PetscCall(PetscOptionsReal("-mb_tol", "Mini-batch: stop when the averaged relative Riemannian gradient is below this", NULL, proc->mb_tol, &proc->mb_tol, NULL));
   PetscCall(PetscOptionsInt("-rounds", "Most eigensolves, each deflating the eigenvectors found so far (repeated eigenvalues)", NULL, proc->rounds, &proc->rounds, NULL));
+  PetscCall(PetscOptionsReal("-progress", "Seconds between progress lines of a long eigensolve (0: none)", NULL, proc->progress, &proc->progress, NULL));
   PetscOptionsEnd();
   if (neigset) {
     PetscCall(PetscStrcasecmp(neigstr, "auto", &proc->neig_auto));
@@ -142,6 +145,7 @@ PetscErrorCode SanetProcSetFromOptions(SanetProc proc)
   PetscCheck(proc->affinity != SANET_AFFINITY_FULL || proc->weight.type != SANET_WEIGHT_BINARY, proc->comm, PETSC_ERR_ARG_INCOMP, "-%saffinity full needs -%sweight gaussian or selftune", p ? p : "", p ? p : "");
   PetscCheck(proc->scalapack_min >= 1, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%snystrom_scalapack_min %" PetscInt_FMT " must be >= 1", p ? p : "", proc->scalapack_min);
   PetscCheck(proc->rounds >= 1, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%srounds %" PetscInt_FMT " must be >= 1", p ? p : "", proc->rounds);
+  PetscCheck(proc->progress >= 0, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sprogress %g must be >= 0", p ? p : "", (double)proc->progress);
   PetscCheck(proc->k >= 1, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sk %" PetscInt_FMT " must be >= 1", p ? p : "", proc->k);
   PetscCheck(proc->neig >= 1, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sneig %" PetscInt_FMT " must be >= 1", p ? p : "", proc->neig);
   PetscCheck(proc->regularize >= 0, proc->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sregularize %g must be >= 0", p ? p : "", (double)proc->regularize);
@@ -280,17 +284,55 @@ static PetscErrorCode KrylovConfigure(SanetProc proc, EPS eps, PetscInt nwant)
   PetscFunctionReturn(0);
 }
 
+typedef struct {
+  const char    *prefix;
+  PetscInt       nwant, maxit;
+  PetscReal      interval;
+  PetscMPIInt    rank;
+  PetscLogDouble start, last;
+} SolveProgress;
+
+/* A line every interval seconds of a long solve: restarts, converged pairs, time, and a
+   time left from the rate at which pairs converge so far. */
+static PetscErrorCode ProgressMonitor(EPS eps, PetscInt its, PetscInt nconv, PetscScalar *eigr, PetscScalar *eigi, PetscReal *errest, PetscInt nest, void *ctx)
+{
+  SolveProgress *sp = (SolveProgress *)ctx;
+  PetscLogDouble now;
+
+  PetscFunctionBegin;
+  if (sp->rank || sp->interval <= 0) PetscFunctionReturn(0);
+  PetscCall(PetscTime(&now));
+  if (now - sp->last < sp->interval) PetscFunctionReturn(0);
+  sp->last = now;
+  nconv    = PetscMin(nconv, sp->nwant);
+  if (nconv > 0) PetscCall(PetscPrintf(PETSC_COMM_SELF, "  %s: eigensolver restart %" PetscInt_FMT " (at most %" PetscInt_FMT "), %" PetscInt_FMT " of %" PetscInt_FMT " eigenpairs converged after %.0f s, about %.0f s left\n", sp->prefix, its, sp->maxit, nconv, sp->nwant, now - sp->start, (now - sp->start) * (sp->nwant - nconv) / nconv));
+  else PetscCall(PetscPrintf(PETSC_COMM_SELF, "  %s: eigensolver restart %" PetscInt_FMT " (at most %" PetscInt_FMT "), none of %" PetscInt_FMT " eigenpairs converged yet after %.0f s\n", sp->prefix, its, sp->maxit, sp->nwant, now - sp->start));
+  PetscFunctionReturn(0);
+}
+
 /* One Krylov-Schur solve for the nwant largest eigenpairs of S orthogonal to defl. */
 static PetscErrorCode KrylovSolveOnce(SanetProc proc, Mat S, Vec v0, PetscInt nwant, PetscInt ndefl, Vec defl[], EigenPair pairs[], PetscInt *npairs)
 {
-  EPS       eps;
-  PetscInt  nconv, its, maxit;
-  PetscReal tol;
+  EPS           eps;
+  PetscInt      nconv, its, maxit;
+  PetscReal     tol;
+  SolveProgress sp;
 
   PetscFunctionBegin;
   PetscCall(EPSCreate(proc->comm, &eps));
   PetscCall(EPSSetOperators(eps, S, NULL));
   PetscCall(KrylovConfigure(proc, eps, nwant));
+  {
+    PetscReal t;
+    PetscCall(EPSGetTolerances(eps, &t, &sp.maxit));
+  }
+  sp.prefix   = proc->prefix;
+  sp.nwant    = nwant;
+  sp.interval = proc->progress;
+  PetscCallMPI(MPI_Comm_rank(proc->comm, &sp.rank));
+  PetscCall(PetscTime(&sp.start));
+  sp.last = sp.start;
+  PetscCall(EPSMonitorSet(eps, ProgressMonitor, &sp, NULL));
   if (ndefl) PetscCall(EPSSetDeflationSpace(eps, ndefl, defl));
   PetscCall(EPSSetInitialSpace(eps, 1, &v0));
   PetscCall(EPSSolve(eps));
