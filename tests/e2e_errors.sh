@@ -191,5 +191,11 @@ progress)
   run_ok "$TMP/log" -input "$IN" -output "$OUT" "${BASE[@]}" -sal1_knn9_progress 0.000001
   grep -q "sal1_knn9_: eigensolver restart [0-9]* (at most 1000), [0-9a-z]* .*eigenpairs converged" "$TMP/log" || { echo "FAIL: no progress line"; exit 1; }
   echo "ok: $(grep -c 'eigensolver restart' "$TMP/log") progress lines" ;;
+# options that only report (progress lines) do not make a stage stale
+digest_progress)
+  run_ok "$TMP/log" -input "$IN" -output "$OUT" "${BASE[@]}"
+  run_ok "$TMP/log2" -input "$IN" -output "$OUT" "${BASE[@]}" -resume -sal1_knn9_progress 5
+  grep -q "sal1: reused $OUT/stage-2-sal1.h5" "$TMP/log2" || { grep -E "reused|refusing" "$TMP/log2"; echo "FAIL: sal1 recomputed for a progress option"; exit 1; }
+  echo "ok: sal1 reused" ;;
 *) echo "usage: $0 CASE"; exit 2 ;;
 esac

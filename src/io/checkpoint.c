@@ -28,6 +28,17 @@ PetscErrorCode SanetImagesDigest(MPI_Comm comm, const SanetImages *img, uint64_t
   PetscFunctionReturn(0);
 }
 
+/* Options that only report on a computation, never change it: not part of a digest. */
+static PetscBool OnlyReports(const char name[], size_t len)
+{
+  static const char *words[] = {"_progress", "_view", "_monitor", "_converged_reason", "_error_absolute", "_error_relative", "_error_backward"};
+  char                buf[256];
+  snprintf(buf, sizeof(buf), "%.*s", (int)PetscMin(len, sizeof(buf) - 1), name);
+  for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+    if (strstr(buf, words[i])) return PETSC_TRUE;
+  return PETSC_FALSE;
+}
+
 static int StringCompare(const void *a, const void *b)
 {
   return strcmp(*(char *const *)a, *(char *const *)b);
@@ -35,9 +46,10 @@ static int StringCompare(const void *a, const void *b)
 
 PetscErrorCode SanetOptionsDigest(MPI_Comm comm, uint64_t upstream, const char prefix[], PetscInt seed, const char effective[], uint64_t *digest, char **options)
 {
-  char   *all, *copy, *tok, *save = NULL, **entry, *out;
-  size_t  len, plen, n = 0, cap = 16, outlen = 1;
-  char    want[128];
+  char     *all, *copy, *tok, *save = NULL, **entry, *out;
+  size_t    len, plen, n = 0, cap = 16, outlen = 1;
+  char      want[128];
+  PetscBool kept = PETSC_FALSE;
 
   PetscFunctionBegin;
   PetscCall(PetscSNPrintf(want, sizeof(want), "-%s", prefix));
@@ -46,14 +58,16 @@ PetscErrorCode SanetOptionsDigest(MPI_Comm comm, uint64_t upstream, const char p
   PetscCall(PetscStrallocpy(all, &copy));
   PetscCall(PetscMalloc1(cap, &entry));
   /* Entries "-name [value]" under the prefix, sorted so that their order in a file or on
-     the command line does not matter. */
+     the command line does not matter; options that only report (progress, viewers,
+     monitors) are left out, so changing them reuses the stage. */
   for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
     PetscBool isname = (PetscBool)(tok[0] == '-' && (isalpha((unsigned char)tok[1]) || tok[1] == '_'));
     if (isname) {
-      if (strncmp(tok, want, plen)) continue;
+      kept = (PetscBool)(!strncmp(tok, want, plen) && !OnlyReports(tok, strlen(tok)));
+      if (!kept) continue;
       if (n == cap) PetscCall(PetscRealloc(sizeof(char *) * (cap *= 2), &entry));
       PetscCall(PetscStrallocpy(tok, &entry[n++]));
-    } else if (n && save && strncmp(entry[n - 1], want, plen) == 0 && !strchr(entry[n - 1], ' ')) {
+    } else if (kept && n && !strchr(entry[n - 1], ' ')) {
       char *joined;
       PetscCall(PetscStrlen(entry[n - 1], &len));
       PetscCall(PetscMalloc1(len + strlen(tok) + 2, &joined));
@@ -72,7 +86,12 @@ PetscErrorCode SanetOptionsDigest(MPI_Comm comm, uint64_t upstream, const char p
   }
   *digest = FNV1a(upstream ^ 0x9e3779b97f4a7c15ULL, out, strlen(out));
   *digest = FNV1a(*digest, &(int64_t){(int64_t)seed}, sizeof(int64_t));
-  if (effective) *digest = FNV1a(*digest, effective, strlen(effective));
+  for (const char *line = effective; line && *line;) { /* one "-name ..." per line */
+    const char *end = strchr(line, '\n');
+    size_t      ll  = end ? (size_t)(end - line) : strlen(line);
+    if (!OnlyReports(line, strcspn(line, " :<\n"))) *digest = FNV1a(*digest, line, ll);
+    line += ll + (end ? 1 : 0);
+  }
   PetscCall(PetscFree(entry));
   PetscCall(PetscFree(copy));
   PetscCall(PetscFree(all));
