@@ -92,8 +92,9 @@ PetscErrorCode SanetImagesLoad(MPI_Comm, const char path[], SanetImages *);
 PetscErrorCode SanetImagesDestroy(SanetImages *);
 
 /* Serial writer of the canonical layout (used by the converters and tools); writes to a
-   temporary name and renames on success so no partial file is left behind. */
-PetscErrorCode SanetWriteDatasetFile(const char path[], PetscInt N, PetscInt H, PetscInt W, PetscInt C, const unsigned char *pixels, const PetscInt *labels);
+   temporary name and renames on success so no partial file is left behind. classes (or
+   NULL): the class name of each label id, one per line, kept as /labels' attribute. */
+PetscErrorCode SanetWriteDatasetFile(const char path[], PetscInt N, PetscInt H, PetscInt W, PetscInt C, const unsigned char *pixels, const PetscInt *labels, const char classes[]);
 
 /* ------------------------------------- patches -------------------------------------- */
 /* Samples ph x pw x c patches from each local image. With pad, ceil(m/stride) centres per

@@ -7,6 +7,8 @@ typedef struct {
   PetscInt       N, H, W, C;
   unsigned char *pixels;
   PetscInt      *labels; /* N, or NULL */
+  char          *classes; /* class names by label id, one per line (PNG folders), or NULL */
+  PetscInt       nalpha;  /* images whose alpha channel was dropped */
 } SanetRawImages;
 
 /* MNIST IDX files, plain or gzip: images (magic 0x00000803, [N,H,W] uint8) and labels

@@ -66,7 +66,17 @@ static PetscErrorCode Convert(void)
     PetscCall(SanetReadPNGFolder(images, &raw));
   }
   for (PetscInt i = 0; (isc10 || isc100 || ismnist) && i < nbatches; i++) PetscCall(PetscFree(batches[i]));
-  PetscCall(SanetWriteDatasetFile(out, raw.N, raw.H, raw.W, raw.C, raw.pixels, raw.labels));
+  PetscCall(SanetWriteDatasetFile(out, raw.N, raw.H, raw.W, raw.C, raw.pixels, raw.labels, raw.classes));
+  if (raw.nalpha) PetscCall(PetscPrintf(PETSC_COMM_SELF, "sanet-convert: warning: %" PetscInt_FMT " of the %" PetscInt_FMT " images have transparency (an alpha channel or tRNS); it was dropped, the colour values kept\n", raw.nalpha, raw.N));
+  if (raw.classes) { /* which folder became which label id */
+    char    *copy, *name, *save = NULL;
+    PetscInt id = 0;
+    PetscCall(PetscStrallocpy(raw.classes, &copy));
+    PetscCall(PetscPrintf(PETSC_COMM_SELF, "sanet-convert: label ids (attribute classes of /labels):"));
+    for (name = strtok_r(copy, "\n", &save); name; name = strtok_r(NULL, "\n", &save), id++) PetscCall(PetscPrintf(PETSC_COMM_SELF, "%s %" PetscInt_FMT " = %s", id ? "," : "", id, name));
+    PetscCall(PetscPrintf(PETSC_COMM_SELF, "\n"));
+    PetscCall(PetscFree(copy));
+  }
   PetscCall(PetscPrintf(PETSC_COMM_SELF, "sanet-convert: wrote %s: %" PetscInt_FMT " images of %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT "%s\n", out, raw.N, raw.H, raw.W, raw.C, raw.labels ? " with labels" : ""));
   PetscCall(SanetRawImagesDestroy(&raw));
   PetscFunctionReturn(0);

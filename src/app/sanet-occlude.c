@@ -93,7 +93,7 @@ static PetscErrorCode Occlude(void)
       PetscCall(PetscMemcpy(occl + i * per + off, orig + j * per + off, (size_t)cols * C));
     }
   }
-  PetscCall(SanetWriteDatasetFile(out, N, H, W, C, occl, img.labels));
+  PetscCall(SanetWriteDatasetFile(out, N, H, W, C, occl, img.labels, NULL));
   PetscCall(PetscPrintf(PETSC_COMM_SELF, "sanet-occlude: wrote %s: %" PetscInt_FMT " images, %" PetscInt_FMT "x%" PetscInt_FMT " block (%.1f%% of the pixels) from another image\n", out, N, rows, cols, (double)(100.0 * rows * cols / (H * W))));
   PetscCall(PetscFree2(orig, occl));
   PetscCall(SanetImagesDestroy(&img));

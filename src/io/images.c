@@ -343,7 +343,7 @@ static void WHandlesClose(WHandles *w)
   w->file = w->space = w->dcpl = w->dset = -1;
 }
 
-static PetscErrorCode WriteAll(const char path[], const char tmp[], WHandles *w, PetscInt N, PetscInt H, PetscInt W, PetscInt C, const unsigned char *pixels, const int *labels)
+static PetscErrorCode WriteAll(const char path[], const char tmp[], WHandles *w, PetscInt N, PetscInt H, PetscInt W, PetscInt C, const unsigned char *pixels, const int *labels, const char classes[])
 {
   hsize_t dims[4] = {(hsize_t)N, (hsize_t)H, (hsize_t)W, (hsize_t)C}, chunk[4];
   hsize_t per = (hsize_t)H * W * C;
@@ -377,12 +377,13 @@ static PetscErrorCode WriteAll(const char path[], const char tmp[], WHandles *w,
     PetscCallHDF5(H5Pset_obj_track_times(w->dcpl, 0));
     PetscCallHDF5Id(w->dset, H5Dcreate2(w->file, "labels", H5T_STD_I32LE, w->space, H5P_DEFAULT, w->dcpl, H5P_DEFAULT));
     PetscCallHDF5(H5Dwrite(w->dset, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, labels));
+    if (classes) PetscCall(SanetH5WriteStringAttribute(w->dset, "classes", classes));
   }
   WHandlesClose(w);
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SanetWriteDatasetFile(const char path[], PetscInt N, PetscInt H, PetscInt W, PetscInt C, const unsigned char *pixels, const PetscInt *labels)
+PetscErrorCode SanetWriteDatasetFile(const char path[], PetscInt N, PetscInt H, PetscInt W, PetscInt C, const unsigned char *pixels, const PetscInt *labels, const char classes[])
 {
   char           tmp[PETSC_MAX_PATH_LEN];
   int           *lab = NULL;
@@ -402,7 +403,7 @@ PetscErrorCode SanetWriteDatasetFile(const char path[], PetscInt N, PetscInt H, 
   }
   PetscCallHDF5(H5Eget_auto2(H5E_DEFAULT, &efunc, &edata));
   PetscCallHDF5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
-  ierr = WriteAll(path, tmp, &w, N, H, W, C, pixels, lab);
+  ierr = WriteAll(path, tmp, &w, N, H, W, C, pixels, lab, classes);
   WHandlesClose(&w);
   PetscCallHDF5(H5Eset_auto2(H5E_DEFAULT, efunc, edata));
   PetscCall(PetscFree(lab));

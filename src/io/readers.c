@@ -13,6 +13,7 @@ PetscErrorCode SanetRawImagesDestroy(SanetRawImages *raw)
   PetscFunctionBegin;
   PetscCall(PetscFree(raw->pixels));
   PetscCall(PetscFree(raw->labels));
+  PetscCall(PetscFree(raw->classes));
   PetscCall(PetscMemzero(raw, sizeof(*raw)));
   PetscFunctionReturn(0);
 }
@@ -300,7 +301,7 @@ static void PngWarning(png_structp png, png_const_charp msg)
 
 /* Reads one PNG as 8-bit gray or RGB. When *H > 0 the size and channels must match.
    pix receives H*W*C bytes (caller frees). */
-static PetscErrorCode ReadPNG(const char path[], PetscInt *H, PetscInt *W, PetscInt *C, unsigned char **pix)
+static PetscErrorCode ReadPNG(const char path[], PetscInt *H, PetscInt *W, PetscInt *C, unsigned char **pix, PetscBool *alpha)
 {
   FILE         *fp;
   unsigned char sig[8];
@@ -336,6 +337,7 @@ static PetscErrorCode ReadPNG(const char path[], PetscInt *H, PetscInt *W, Petsc
   png_init_io(png, fp);
   png_set_sig_bytes(png, 8);
   png_read_info(png, info);
+  *alpha = (PetscBool)((png_get_color_type(png, info) & PNG_COLOR_MASK_ALPHA) || png_get_valid(png, info, PNG_INFO_tRNS));
   /* palette and low bit depths to 8 bits, 16 to 8 bits, no alpha: gray or RGB remains */
   png_set_expand(png);
   png_set_strip_16(png);
@@ -455,6 +457,15 @@ static PetscErrorCode ReadPNGFolderInner(const char dir[], PngFolder *s, SanetRa
   PetscFunctionBegin;
   PetscCall(ListDir(dir, PETSC_TRUE, &s->ncls, &s->cls));
   PetscCheck(s->ncls > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "PNG folder %s has no class subfolders", dir);
+  {
+    size_t len = 1;
+    for (PetscInt k = 0; k < s->ncls; k++) len += strlen(s->cls[k]) + 1;
+    PetscCall(PetscCalloc1(len, &raw->classes));
+    for (PetscInt k = 0; k < s->ncls; k++) {
+      PetscCall(PetscStrlcat(raw->classes, s->cls[k], len));
+      PetscCall(PetscStrlcat(raw->classes, "\n", len));
+    }
+  }
   for (PetscInt k = 0; k < s->ncls; k++) {
     char sub[PETSC_MAX_PATH_LEN];
 
@@ -466,7 +477,9 @@ static PetscErrorCode ReadPNGFolderInner(const char dir[], PngFolder *s, SanetRa
       size_t per;
 
       PetscCall(PetscSNPrintf(path, sizeof(path), "%s/%s", sub, s->files[i]));
-      PetscCall(ReadPNG(path, &raw->H, &raw->W, &raw->C, &s->pix));
+      PetscBool alpha;
+      PetscCall(ReadPNG(path, &raw->H, &raw->W, &raw->C, &s->pix, &alpha));
+      raw->nalpha += alpha;
       per = (size_t)raw->H * raw->W * raw->C;
       PetscCheck((uint64_t)(raw->N + 1) * per <= (uint64_t)PETSC_MAX_INT, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "PNG folder %s: too many pixels in total (at %s)", dir, path);
       if (raw->N == cap) {
