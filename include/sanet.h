@@ -27,15 +27,16 @@ PetscErrorCode SanetOptionCatalogBegin(SanetOptionCatalog *);
 PetscErrorCode SanetOptionCatalogEnd(SanetOptionCatalog);
 /* the sorted lines "-name <now value ...>: help" of every option under -prefix */
 PetscErrorCode SanetOptionCatalogGetLines(SanetOptionCatalog, const char prefix[], char **text);
-PetscErrorCode SanetOptionCatalogHas(SanetOptionCatalog, const char name[], PetscBool *);
 PetscErrorCode SanetOptionCatalogView(SanetOptionCatalog, MPI_Comm);
-PetscErrorCode SanetOptionCatalogSuggest(SanetOptionCatalog, const char name[], size_t len, char suggestion[]);
 PetscErrorCode SanetOptionCatalogDestroy(SanetOptionCatalog *);
 /* Refuses every option of the database that was not read, naming the closest name of
    the catalog (or of known[], NULL-terminated, when cat is NULL). */
 PetscErrorCode SanetOptionsCheckUnused(MPI_Comm, SanetOptionCatalog, const char *const known[], const char context[]);
 PetscErrorCode SanetOptionsCheckIntegers(MPI_Comm);
 PetscErrorCode SanetOptionsCheckListLength(MPI_Comm, const char prefix[], const char name[], PetscInt nmax);
+/* Options that only report on a computation (progress, viewers, monitors, errors shown
+   after a solve): never part of a stage digest, read after the unused-option check. */
+PetscBool SanetOptionOnlyReports(const char name[]);
 
 /* Exit status of the programs, one per class of error (docs/robustness.md). */
 enum {

@@ -28,15 +28,12 @@ PetscErrorCode SanetImagesDigest(MPI_Comm comm, const SanetImages *img, uint64_t
   PetscFunctionReturn(0);
 }
 
-/* Options that only report on a computation, never change it: not part of a digest. */
-static PetscBool OnlyReports(const char name[], size_t len)
+/* SanetOptionOnlyReports on the name at the start of s (len characters) */
+static PetscBool OnlyReports(const char s[], size_t len)
 {
-  static const char *words[] = {"_progress", "_view", "_monitor", "_converged_reason", "_error_absolute", "_error_relative", "_error_backward"};
-  char                buf[256];
-  snprintf(buf, sizeof(buf), "%.*s", (int)PetscMin(len, sizeof(buf) - 1), name);
-  for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-    if (strstr(buf, words[i])) return PETSC_TRUE;
-  return PETSC_FALSE;
+  char name[256];
+  snprintf(name, sizeof(name), "%.*s", (int)PetscMin(len, sizeof(name) - 1), s);
+  return SanetOptionOnlyReports(name);
 }
 
 static int StringCompare(const void *a, const void *b)

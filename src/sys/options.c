@@ -148,17 +148,6 @@ PetscErrorCode SanetOptionCatalogView(SanetOptionCatalog cat, MPI_Comm comm)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SanetOptionCatalogHas(SanetOptionCatalog cat, const char name[], PetscBool *has)
-{
-  size_t len = strlen(name);
-
-  PetscFunctionBegin;
-  *has = PETSC_FALSE;
-  for (size_t i = 0; i < cat->nline && !*has; i++)
-    if (NameLength(cat->line[i]) == len && !strncmp(cat->line[i], name, len)) *has = PETSC_TRUE;
-  PetscFunctionReturn(0);
-}
-
 /* Optimal string alignment distance (edits: insert, delete, substitute, swap adjacent). */
 static size_t EditDistance(const char *a, size_t la, const char *b, size_t lb)
 {
@@ -181,7 +170,7 @@ static size_t EditDistance(const char *a, size_t la, const char *b, size_t lb)
   return prev[lb];
 }
 
-PetscErrorCode SanetOptionCatalogSuggest(SanetOptionCatalog cat, const char name[], size_t len, char suggestion[])
+static PetscErrorCode CatalogSuggest(SanetOptionCatalog cat, const char name[], size_t len, char suggestion[])
 {
   size_t best = (size_t)-1, nl = strlen(name);
 
@@ -199,15 +188,19 @@ PetscErrorCode SanetOptionCatalogSuggest(SanetOptionCatalog cat, const char name
   PetscFunctionReturn(0);
 }
 
-/* Options PETSc reads only when it prints a result (solvers' -X_view, -X_converged_reason,
-   -X_error_*, -log_*): they are used after the check, so the check lets them pass. */
+PetscBool SanetOptionOnlyReports(const char name[])
+{
+  static const char *words[] = {"_view", "view_", "_monitor", "_progress", "_converged_reason", "_error_absolute", "_error_relative", "_error_backward"};
+  for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+    if (strstr(name, words[i])) return PETSC_TRUE;
+  return PETSC_FALSE;
+}
+
+/* Options PETSc reads after the check (solvers' viewers when a solve ends) or at its own
+   start-up and end (-log_*, -options_*, -malloc*, -info): the check lets them pass. */
 static PetscBool ReadLater(const char name[])
 {
-  static const char *later[] = {"_view", "view_", "_converged_reason", "_error_absolute", "_error_relative", "_error_backward", "log_", "options_"};
-  if (!strncmp(name, "log_", 4) || !strncmp(name, "options_", 8) || !strncmp(name, "malloc", 6) || !strcmp(name, "info")) return PETSC_TRUE;
-  for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
-    if (strstr(name, later[i])) return PETSC_TRUE;
-  return PETSC_FALSE;
+  return (PetscBool)(SanetOptionOnlyReports(name) || !strncmp(name, "log_", 4) || !strncmp(name, "options_", 8) || !strncmp(name, "malloc", 6) || !strcmp(name, "info"));
 }
 
 /* The closest of a list of names (for programs that read options without a catalog). */
@@ -238,7 +231,7 @@ PetscErrorCode SanetOptionsCheckUnused(MPI_Comm comm, SanetOptionCatalog cat, co
     char name[PETSC_MAX_OPTION_NAME + 2], near[PETSC_MAX_OPTION_NAME + 2], line[2 * PETSC_MAX_OPTION_NAME + 400];
     if (ReadLater(names[i])) continue;
     PetscCall(PetscSNPrintf(name, sizeof(name), "-%s", names[i]));
-    if (cat) PetscCall(SanetOptionCatalogSuggest(cat, name, sizeof(near), near));
+    if (cat) PetscCall(CatalogSuggest(cat, name, sizeof(near), near));
     else SuggestFromList(known, name, sizeof(near), near);
     if (near[0]) PetscCall(PetscSNPrintf(line, sizeof(line), "\n  %s%s%s: did you mean %s?", name, values[i] ? " " : "", values[i] ? values[i] : "", near));
     else PetscCall(PetscSNPrintf(line, sizeof(line), "\n  %s%s%s: no option of this name", name, values[i] ? " " : "", values[i] ? values[i] : ""));
