@@ -36,7 +36,13 @@ sum1=$(md5sum < "$TMP/killed/stage-1-sal1.h5")
 
 sanet 2 "$TMP/killed" -resume > "$TMP/r2.log" 2>&1 || fail "resume at 2 ranks: $(tail -5 "$TMP/r2.log")"
 grep -q '^sal1: reused' "$TMP/r2.log" || fail "layer 1 not reused at 2 ranks"
-grep -q '^sal2 done' "$TMP/r2.log" || fail "layer 2 not recomputed"
+# Layer 2 of 500 digits is short: the kill may land after its stage file is complete.
+# Then that file is reused; otherwise layer 2 is recomputed. Either is right, nothing else.
+if [ -f "$TMP/killed3/stage-2-sal2.h5" ]; then
+  grep -q '^sal2: reused' "$TMP/r2.log" || fail "complete layer-2 stage not reused"
+else
+  grep -q '^sal2 done' "$TMP/r2.log" || fail "layer 2 not recomputed"
+fi
 [ "$(md5sum < "$TMP/killed/stage-1-sal1.h5")" = "$sum1" ] || fail "layer-1 stage file changed by the resume"
 labels_equal "$TMP/full/result.h5" "$TMP/killed/result.h5" || fail "resumed labels differ from the uninterrupted run"
 
