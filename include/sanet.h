@@ -321,6 +321,8 @@ PetscErrorCode SanetLayerGetName(SanetLayer, const char **);
 PetscErrorCode SanetLayerGetType(SanetLayer, SanetLayerType *);
 /* What the last Apply did, a line per procedure (sizes, iterations, residuals, time). */
 PetscErrorCode SanetLayerGetSummary(SanetLayer, const char **);
+/* The patch geometry of a spectral layer (set up by its last Apply), NULL for others. */
+PetscErrorCode SanetLayerGetPatchSpec(SanetLayer, const SanetPatchSpec **);
 /* Whether a procedure of the layer has -neig auto, and its candidate range. */
 PetscErrorCode SanetLayerGetAutoRange(SanetLayer, PetscBool *isauto, PetscInt *fewest, PetscInt *most);
 /* Keep the procedures' graphs after Apply (for an image-level layer: the image graph). */
@@ -354,9 +356,10 @@ typedef struct {
 /* Writes DIR/result.h5 collectively: /labels [N] int32, /features [N,D] float64, the
    label-free score (attributes modularity, K, neig, K_estimate, quality_graph; /selection
    [ncand, 5]: K, neig, modularity, inertia, restarts at the best), and the confusion
-   matrix and metric attributes when metrics != NULL (rank 0's copy is used). Written
-   under a temporary name and renamed once closed. */
-PetscErrorCode SanetWriteResult(MPI_Comm, const char path[], PetscInt Nglobal, PetscInt nlocal, PetscInt istart, const PetscInt labels[], PetscInt D, const PetscReal features[], const SanetQuality *quality, const SanetMetrics *metrics);
+   matrix and metric attributes when metrics != NULL (rank 0's copy is used); attribute
+   stages: a line "FILE DIGEST" per stage file the result came from, in network order.
+   Written under a temporary name and renamed once closed. */
+PetscErrorCode SanetWriteResult(MPI_Comm, const char path[], PetscInt Nglobal, PetscInt nlocal, PetscInt istart, const PetscInt labels[], PetscInt D, const PetscReal features[], const SanetQuality *quality, const SanetMetrics *metrics, const char stages[]);
 
 /* ---------------------------------- HDF5 helpers ------------------------------------ */
 /* Collective write/read of rows [rowstart, rowstart+nrows) of a dataset whose first
@@ -387,10 +390,11 @@ PetscErrorCode SanetImagesDigest(MPI_Comm, const SanetImages *, uint64_t *);
    the effective value of every option read under it (effective: the option catalog's
    lines, defaults included, so that a changed default does not reuse a stale stage). */
 PetscErrorCode SanetOptionsDigest(MPI_Comm, uint64_t upstream, const char prefix[], PetscInt seed, const char effective[], uint64_t *, char **options);
-/* Stage file: /maps [N,m,n,c], /eigval, /group, attributes stage, digest, options and
-   procedures (what each did: sizes, iterations, residuals). Written
-   under a temporary name and renamed when complete. */
-PetscErrorCode SanetCheckpointWrite(MPI_Comm, const char path[], const char stage[], uint64_t digest, const char options[], const char procedures[], const SanetMaps *);
+/* Stage file: /maps [N,m,n,c], /eigval, /group, attributes stage, digest, options,
+   procedures (what each did: sizes, iterations, residuals), input_shape [m,n,c] of the
+   layer's input and, for a layer that cuts patches (patch != NULL), patch_h, patch_w,
+   patch_stride, patch_pad. Written under a temporary name and renamed when complete. */
+PetscErrorCode SanetCheckpointWrite(MPI_Comm, const char path[], const char stage[], uint64_t digest, const char options[], const char procedures[], const PetscInt inshape[3], const SanetPatchSpec *patch, const SanetMaps *);
 /* Loads a stage file if it is complete and its digest matches; otherwise says why on
    stdout and returns *loaded = false. */
 PetscErrorCode SanetCheckpointLoad(MPI_Comm, const char path[], uint64_t digest, PetscInt Nglobal, SanetMaps *, PetscBool *loaded);

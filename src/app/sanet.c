@@ -52,6 +52,7 @@ static PetscErrorCode Run(void)
   PetscInt       nimagelayer = -1;
   PetscBool      loaded_early = PETSC_FALSE;
   char           defaults_desc[256] = "";
+  char           stages[SANET_MAX_LAYERS * 128] = ""; /* "FILE DIGEST" per stage, for result.h5 */
   PetscLogStage  stage;
   PetscLogDouble t0, t1, tstart;
   PetscMPIInt    rank, size;
@@ -284,10 +285,18 @@ static PetscErrorCode Run(void)
         PetscCall(PetscLogStagePop());
         {
           const char *summary;
+          const SanetPatchSpec *patch;
+          PetscInt              inshape[3] = {maps.m, maps.n, maps.c};
           PetscCall(SanetLayerGetSummary(layer[l], &summary));
-          PetscCall(SanetCheckpointWrite(comm, stagefile, name, digest, options, summary, &next));
+          PetscCall(SanetLayerGetPatchSpec(layer[l], &patch));
+          PetscCall(SanetCheckpointWrite(comm, stagefile, name, digest, options, summary, inshape, patch, &next));
         }
         PetscCall(PetscPrintf(comm, "%s done: %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT " per image, %.1f s, wrote %s\n", name, next.m, next.n, next.c, t1 - t0, stagefile));
+      }
+      {
+        char line[PETSC_MAX_PATH_LEN + 40];
+        PetscCall(PetscSNPrintf(line, sizeof(line), "stage-%" PetscInt_FMT "-%s.h5 %016llx\n", l + 1, name, (unsigned long long)digest));
+        PetscCall(PetscStrlcat(stages, line, sizeof(stages)));
       }
       PetscCall(PetscFree(options));
       PetscCall(SanetMapsDestroy(&maps));
@@ -340,7 +349,7 @@ static PetscErrorCode Run(void)
           PetscCall(PetscPrintf(PETSC_COMM_SELF, "\n"));
         }
       }
-      PetscCall(SanetWriteResult(comm, path, maps.Nglobal, maps.nlocal, maps.istart, labels, D, feat->data, &quality, &metrics));
+      PetscCall(SanetWriteResult(comm, path, maps.Nglobal, maps.nlocal, maps.istart, labels, D, feat->data, &quality, &metrics, stages));
       PetscCall(PetscTime(&t1));
       PetscCall(PetscPrintf(comm, "wrote %s; total %.1f s\n", path, t1 - tstart));
       PetscCall(PetscPrintf(comm, "metrics: ACC=%.4f NMI=%.4f ARI=%.4f FS=%.4f\n", (double)metrics.acc, (double)metrics.nmi, (double)metrics.ari, (double)metrics.fs));
@@ -349,7 +358,7 @@ static PetscErrorCode Run(void)
         PetscCall(PetscFree4(all_truth, all_pred, counts, displs));
       }
     } else {
-      PetscCall(SanetWriteResult(comm, path, maps.Nglobal, maps.nlocal, maps.istart, labels, D, feat->data, &quality, NULL));
+      PetscCall(SanetWriteResult(comm, path, maps.Nglobal, maps.nlocal, maps.istart, labels, D, feat->data, &quality, NULL, stages));
       PetscCall(PetscTime(&t1));
       PetscCall(PetscPrintf(comm, "wrote %s; total %.1f s\n", path, t1 - tstart));
     }

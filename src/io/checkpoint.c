@@ -97,9 +97,11 @@ PetscErrorCode SanetOptionsDigest(MPI_Comm comm, uint64_t upstream, const char p
 }
 
 typedef struct {
-  const char      *stage, *options, *procedures;
-  uint64_t         digest;
-  const SanetMaps *maps;
+  const char           *stage, *options, *procedures;
+  uint64_t              digest;
+  const PetscInt       *inshape;
+  const SanetPatchSpec *patch;
+  const SanetMaps      *maps;
 } StageContent;
 
 static PetscErrorCode WriteStage(MPI_Comm comm, hid_t file, void *ctx)
@@ -126,13 +128,26 @@ static PetscErrorCode WriteStage(MPI_Comm comm, hid_t file, void *ctx)
   PetscCall(SanetH5WriteStringAttribute(root, "options", sc->options[0] ? sc->options : "(defaults)"));
   PetscCall(SanetH5WriteAttribute(root, "images", H5T_NATIVE_INT64, &N));
   if (sc->procedures && sc->procedures[0]) PetscCall(SanetH5WriteStringAttribute(root, "procedures", sc->procedures));
+  {
+    const char *shape[3] = {"input_h", "input_w", "input_c"};
+    for (int d = 0; d < 3; d++) {
+      int64_t v = sc->inshape[d];
+      PetscCall(SanetH5WriteAttribute(root, shape[d], H5T_NATIVE_INT64, &v));
+    }
+  }
+  if (sc->patch) {
+    /* what sanet-pictures needs to cut the layer's patches again */
+    int64_t v[4] = {sc->patch->ph, sc->patch->pw, sc->patch->stride, sc->patch->pad};
+    const char *name[4] = {"patch_h", "patch_w", "patch_stride", "patch_pad"};
+    for (int d = 0; d < 4; d++) PetscCall(SanetH5WriteAttribute(root, name[d], H5T_NATIVE_INT64, &v[d]));
+  }
   PetscCallHDF5(H5Gclose(root));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SanetCheckpointWrite(MPI_Comm comm, const char path[], const char stage[], uint64_t digest, const char options[], const char procedures[], const SanetMaps *maps)
+PetscErrorCode SanetCheckpointWrite(MPI_Comm comm, const char path[], const char stage[], uint64_t digest, const char options[], const char procedures[], const PetscInt inshape[3], const SanetPatchSpec *patch, const SanetMaps *maps)
 {
-  StageContent sc = {stage, options, procedures, digest, maps};
+  StageContent sc = {stage, options, procedures, digest, inshape, patch, maps};
 
   PetscFunctionBegin;
   PetscCall(SanetH5WriteAtomic(comm, path, WriteStage, &sc));

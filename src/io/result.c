@@ -6,6 +6,7 @@ typedef struct {
   const PetscReal    *features;
   const SanetQuality *quality;
   const SanetMetrics *metrics;
+  const char         *stages;
 } ResultContent;
 
 static PetscErrorCode WriteResult(MPI_Comm comm, hid_t file, void *ctx)
@@ -28,6 +29,12 @@ static PetscErrorCode WriteResult(MPI_Comm comm, hid_t file, void *ctx)
     PetscCall(SanetH5WriteRows(file, "features", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 2, dims, istart, nlocal, features));
   }
   PetscCall(PetscFree(lab32));
+  {
+    hid_t root;
+    PetscCallHDF5Id(root, H5Gopen2(file, "/", H5P_DEFAULT));
+    PetscCall(SanetH5WriteStringAttribute(root, "stages", rc->stages));
+    PetscCallHDF5(H5Gclose(root));
+  }
   if (quality) {
     hsize_t qdims[2] = {(hsize_t)quality->ncand, (hsize_t)quality->ncol};
     hid_t   root, dset;
@@ -77,9 +84,9 @@ static PetscErrorCode WriteResult(MPI_Comm comm, hid_t file, void *ctx)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SanetWriteResult(MPI_Comm comm, const char path[], PetscInt Nglobal, PetscInt nlocal, PetscInt istart, const PetscInt labels[], PetscInt D, const PetscReal features[], const SanetQuality *quality, const SanetMetrics *metrics)
+PetscErrorCode SanetWriteResult(MPI_Comm comm, const char path[], PetscInt Nglobal, PetscInt nlocal, PetscInt istart, const PetscInt labels[], PetscInt D, const PetscReal features[], const SanetQuality *quality, const SanetMetrics *metrics, const char stages[])
 {
-  ResultContent rc = {Nglobal, nlocal, istart, D, labels, features, quality, metrics};
+  ResultContent rc = {Nglobal, nlocal, istart, D, labels, features, quality, metrics, stages};
 
   PetscFunctionBegin;
   PetscCall(SanetH5WriteAtomic(comm, path, WriteResult, &rc));

@@ -601,6 +601,13 @@ PetscErrorCode SanetLayerGetSummary(SanetLayer l, const char **summary)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode SanetLayerGetPatchSpec(SanetLayer l, const SanetPatchSpec **spec)
+{
+  PetscFunctionBegin;
+  *spec = l->type == SANET_LAYER_SAL ? &l->patch : NULL;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SanetLayerGetName(SanetLayer l, const char **name)
 {
   PetscFunctionBegin;
