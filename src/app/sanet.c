@@ -83,6 +83,7 @@ static PetscErrorCode Run(void)
   PetscCheck(input[0] || want_help, comm, PETSC_ERR_USER_INPUT, "Missing -input DATA.h5");
   PetscCheck(outdir[0] || dry_run || want_help, comm, PETSC_ERR_USER_INPUT, "Missing -output DIR");
   PetscCheck(seed >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-seed %" PetscInt_FMT " must be >= 0", seed);
+  PetscCheck(rank_mb >= 0 && !PetscIsInfOrNanReal(rank_mb), comm, PETSC_ERR_ARG_OUTOFRANGE, "-memory_per_rank_mb %g must be >= 0 (0: not asked)", (double)rank_mb);
   if (outdir[0]) PetscCall(SanetOutputDirCheck(comm, outdir));
   PetscCall(SanetCheckLogViewPath(comm));
   kmode = SANET_SELECT_AUTO;
