@@ -90,6 +90,33 @@ def png_folder(root, kind, seed=4):
             f.write("%d %s\n" % (k, " ".join(map(str, px))))
 
 
+def digit_png_folder(root, kind, per_class, classes=(0, 1, 7), seed=5):
+    """Real digits as a PNG folder, a subfolder per class named by the digit's word:
+    the first per_class images of each class in data/mnist-2000.h5. gray: 28x28 as they
+    are; rgb: 32x32 colour, each digit in a random colour on a random dark background
+    (colour says nothing about the class)."""
+    import h5py
+    words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    f = h5py.File("data/mnist-2000.h5", "r")
+    x, y = f["images"][:, :, :, 0], f["labels"][:]
+    rnd = random.Random(seed)
+    for c in classes:
+        os.makedirs(os.path.join(root, words[c]))
+        for j, i in enumerate([i for i in range(len(y)) if y[i] == c][:per_class]):
+            name = os.path.join(root, words[c], "img%04d.png" % j)
+            if kind == "gray":
+                png(name, 28, 28, 0, 8, [int(v) for v in x[i].ravel()])
+                continue
+            fg = [rnd.randrange(128, 256) for _ in range(3)]
+            bg = [rnd.randrange(0, 64) for _ in range(3)]
+            px = []
+            for r in range(32):
+                for s in range(32):
+                    v = int(x[i][r - 2, s - 2]) if 2 <= r < 30 and 2 <= s < 30 else 0
+                    px += [(bg[k] * (255 - v) + fg[k] * v) // 255 for k in range(3)]
+            png(name, 32, 32, 2, 8, px)
+
+
 def h5(path, kind):
     import h5py
     import numpy as np
@@ -158,6 +185,8 @@ def main():
         png(out, w, h, ct, d, [rnd.randrange(2**d) for _ in range(w * h * ch)])
     elif kind == "pngdir":  # pngdir ROOT gray|rgb16a|palette
         png_folder(out, args[0])
+    elif kind == "digitpng":  # digitpng ROOT gray|rgb PER_CLASS
+        digit_png_folder(out, args[0], int(args[1]))
     elif kind == "h5":
         h5(out, args[0])
     else:
