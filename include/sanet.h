@@ -398,6 +398,9 @@ PetscErrorCode SanetCheckpointWrite(MPI_Comm, const char path[], const char stag
 /* Loads a stage file if it is complete and its digest matches; otherwise says why on
    stdout and returns *loaded = false. */
 PetscErrorCode SanetCheckpointLoad(MPI_Comm, const char path[], uint64_t digest, PetscInt Nglobal, SanetMaps *, PetscBool *loaded);
+/* Whether the stage file could be loaded: why[0] == 0, else why not ("absent", or the
+   reason Load would give). Collective; nothing is read beyond the header. */
+PetscErrorCode SanetCheckpointCheck(MPI_Comm, const char path[], uint64_t digest, PetscInt Nglobal, char why[], size_t whylen);
 
 /* ------------------------------------ Nystrom --------------------------------------- */
 /* Dense Gaussian affinity approximated from l landmark columns, never formed:

@@ -3,7 +3,8 @@
 # network of tests/robustness.yaml (two spectral layers, whatever jobs/ holds):
 #   kill -9 a 2-rank run during layer 2, resume at 2 ranks (labels identical to an
 #   uninterrupted run, layer-1 file byte-identical) and at 3 ranks (ARI >= 0.99);
-#   a changed layer-2 option reuses layer 1 and recomputes the rest; truncated and
+#   a changed layer-2 option reuses layer 1 and recomputes the rest, as -dry_run -resume
+#   foretells without writing; truncated and
 #   foreign stage files are refused with a message and recomputed.
 set -e
 exec </dev/null
@@ -55,6 +56,13 @@ echo "resumed: labels identical at 2 ranks, ARI $a at 3 ranks"
 # A layer-2 option change reuses layer 1 only; k-means alone reuses every layer.
 sanet 2 "$TMP/full" -resume -kmeans_restarts 3 > "$TMP/k.log" 2>&1 || fail "k-means only run"
 [ "$(grep -c ': reused' "$TMP/k.log")" = 5 ] || fail "k-means-only run did not reuse all 5 stages"
+# -dry_run -resume says what a run would reuse and why not the rest, and writes nothing.
+before=$(cd "$TMP/full" && md5sum ./* | sort)
+sanet 2 "$TMP/full" -resume -dry_run -sal2_knn9_k 7 > "$TMP/dry.log" 2>&1 || fail "dry run with -resume: $(tail -3 "$TMP/dry.log")"
+grep -q '^resume: sal1 would be reused from .*stage-1-sal1.h5' "$TMP/dry.log" || fail "dry run does not list layer 1 as reused: $(grep resume "$TMP/dry.log")"
+grep -q '^resume: sal2 would be recomputed: .*stage-2-sal2.h5 made from other options' "$TMP/dry.log" || fail "dry run does not say why layer 2 is recomputed"
+[ "$(grep -c '^resume: .* would be recomputed (an earlier stage is)' "$TMP/dry.log")" -ge 1 ] || fail "dry run does not say the later stages follow"
+[ "$(cd "$TMP/full" && md5sum ./* | sort)" = "$before" ] || fail "the dry run changed the output folder"
 sanet 2 "$TMP/full" -resume -sal2_knn9_k 7 > "$TMP/c.log" 2>&1 || fail "changed option run"
 grep -q '^sal1: reused' "$TMP/c.log" || fail "layer 1 not reused after a layer-2 change"
 grep -q 'refusing .*stage-2-sal2.h5: made from other options' "$TMP/c.log" || fail "layer 2 reused despite the changed option"

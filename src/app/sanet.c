@@ -30,6 +30,52 @@ static PetscErrorCode CheckBLASKernel(MPI_Comm comm)
   PetscFunctionReturn(0);
 }
 
+/* Layer l's stage file and digest: the upstream digest chained with the seed and every
+   option under the layer's prefix, set or effective. */
+static PetscErrorCode StageDigest(MPI_Comm comm, SanetOptionCatalog catalog, SanetLayer layer, PetscInt l, const char outdir[], PetscInt seed, uint64_t *digest, char **options, char stagefile[], size_t len)
+{
+  const char *name;
+  char        prefix[80], *effective;
+
+  PetscFunctionBegin;
+  PetscCall(SanetLayerGetName(layer, &name));
+  PetscCall(PetscSNPrintf(prefix, sizeof(prefix), "%s_", name));
+  PetscCall(SanetOptionCatalogGetLines(catalog, prefix, &effective));
+  PetscCall(SanetOptionsDigest(comm, *digest, prefix, seed, effective, digest, options));
+  PetscCall(PetscFree(effective));
+  PetscCall(PetscSNPrintf(stagefile, len, "%s/stage-%" PetscInt_FMT "-%s.h5", outdir, l + 1, name));
+  PetscFunctionReturn(0);
+}
+
+/* -dry_run -resume: which stage files a run would reuse, and why not the others. */
+static PetscErrorCode ResumePlan(MPI_Comm comm, SanetOptionCatalog catalog, const SanetImages *images, PetscInt nlayers, SanetLayer layer[], PetscInt nimagelayer, const char outdir[], PetscInt seed)
+{
+  uint64_t  digest;
+  PetscBool reusing = PETSC_TRUE;
+
+  PetscFunctionBegin;
+  PetscCall(SanetImagesDigest(comm, images, &digest));
+  for (PetscInt l = 0; l < nlayers; l++) {
+    const char *name;
+    char       *options, stagefile[PETSC_MAX_PATH_LEN], why[256] = "";
+    PetscCall(SanetLayerGetName(layer[l], &name));
+    PetscCall(StageDigest(comm, catalog, layer[l], l, outdir, seed, &digest, &options, stagefile, sizeof(stagefile)));
+    PetscCall(PetscFree(options));
+    if (l == nimagelayer) {
+      PetscCall(PetscPrintf(comm, "resume: %s would be recomputed (its image graph scores the clusterings)\n", name));
+      reusing = PETSC_FALSE;
+    } else if (!reusing) {
+      PetscCall(PetscPrintf(comm, "resume: %s would be recomputed (an earlier stage is)\n", name));
+    } else {
+      PetscCall(SanetCheckpointCheck(comm, stagefile, digest, images->maps.Nglobal, why, sizeof(why)));
+      if (!why[0]) PetscCall(PetscPrintf(comm, "resume: %s would be reused from %s\n", name, stagefile));
+      else PetscCall(PetscPrintf(comm, "resume: %s would be recomputed: %s %s\n", name, stagefile, why));
+      reusing = (PetscBool)!why[0];
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode Run(void)
 {
   MPI_Comm       comm;
@@ -246,6 +292,7 @@ static PetscErrorCode Run(void)
     PetscCall(PetscPrintf(comm, "with %.0f MB per rank: %d ranks (about %.0f MB each)\n", (double)rank_mb, P, bytes / 1048576.0));
   }
   if (dry_run) {
+    if (resume && outdir[0]) PetscCall(ResumePlan(comm, catalog, &images, nlayers, layer, nimagelayer, outdir, seed));
     PetscCall(PetscPrintf(comm, "dry run: input and options are valid; nothing computed\n"));
   } else {
     PetscCall(SanetOutputDirOpen(comm, outdir));
@@ -255,17 +302,10 @@ static PetscErrorCode Run(void)
     reusing = resume;
     for (PetscInt l = 0; l < nlayers; l++) {
       const char *name;
-      char        prefix[80], *options, stagefile[PETSC_MAX_PATH_LEN];
+      char       *options, stagefile[PETSC_MAX_PATH_LEN];
       PetscBool   loaded = PETSC_FALSE;
       PetscCall(SanetLayerGetName(layer[l], &name));
-      PetscCall(PetscSNPrintf(prefix, sizeof(prefix), "%s_", name));
-      {
-        char *effective;
-        PetscCall(SanetOptionCatalogGetLines(catalog, prefix, &effective));
-        PetscCall(SanetOptionsDigest(comm, digest, prefix, seed, effective, &digest, &options));
-        PetscCall(PetscFree(effective));
-      }
-      PetscCall(PetscSNPrintf(stagefile, sizeof(stagefile), "%s/stage-%" PetscInt_FMT "-%s.h5", outdir, l + 1, name));
+      PetscCall(StageDigest(comm, catalog, layer[l], l, outdir, seed, &digest, &options, stagefile, sizeof(stagefile)));
       /* Once one stage is recomputed, every later one is too. The image-level head is
          always recomputed: its graph scores the clusterings and is not in a stage file. */
       if (l == nimagelayer) {

@@ -190,24 +190,41 @@ static PetscErrorCode CheckpointInspect(const char path[], uint64_t digest, Pets
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SanetCheckpointLoad(MPI_Comm comm, const char path[], uint64_t digest, PetscInt Nglobal, SanetMaps *maps, PetscBool *loaded)
+static PetscErrorCode CheckpointCheckShape(MPI_Comm comm, const char path[], uint64_t digest, PetscInt Nglobal, int64_t shape[4], char why[], size_t whylen)
 {
   PetscMPIInt rank;
-  char        why[256] = "";
-  int64_t     shape[4] = {0, 0, 0, 0};
-  hid_t       fapl, file;
   H5E_auto2_t efunc;
   void       *edata;
 
   PetscFunctionBegin;
-  *loaded = PETSC_FALSE;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCallHDF5(H5Eget_auto2(H5E_DEFAULT, &efunc, &edata));
   PetscCallHDF5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
-  if (!rank) PetscCall(CheckpointInspect(path, digest, Nglobal, shape, why, sizeof(why)));
+  if (!rank) PetscCall(CheckpointInspect(path, digest, Nglobal, shape, why, whylen));
   PetscCallHDF5(H5Eset_auto2(H5E_DEFAULT, efunc, edata));
-  PetscCallMPI(MPI_Bcast(why, sizeof(why), MPI_CHAR, 0, comm));
+  PetscCallMPI(MPI_Bcast(why, (PetscMPIInt)whylen, MPI_CHAR, 0, comm));
   PetscCallMPI(MPI_Bcast(shape, 4, MPI_INT64_T, 0, comm));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetCheckpointCheck(MPI_Comm comm, const char path[], uint64_t digest, PetscInt Nglobal, char why[], size_t whylen)
+{
+  int64_t shape[4] = {0, 0, 0, 0};
+
+  PetscFunctionBegin;
+  PetscCall(CheckpointCheckShape(comm, path, digest, Nglobal, shape, why, whylen));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SanetCheckpointLoad(MPI_Comm comm, const char path[], uint64_t digest, PetscInt Nglobal, SanetMaps *maps, PetscBool *loaded)
+{
+  char    why[256] = "";
+  int64_t shape[4] = {0, 0, 0, 0};
+  hid_t   fapl, file;
+
+  PetscFunctionBegin;
+  *loaded = PETSC_FALSE;
+  PetscCall(CheckpointCheckShape(comm, path, digest, Nglobal, shape, why, sizeof(why)));
   if (why[0]) {
     if (strcmp(why, "absent")) PetscCall(PetscPrintf(comm, "resume: refusing %s: %s; recomputing\n", path, why));
     PetscFunctionReturn(0);
