@@ -1064,7 +1064,9 @@ static PetscErrorCode Run(void)
 
   PetscCall(PetscSNPrintf(out, sizeof(out), "%s/clusters.png", dir));
   PetscCall(PictureClusters(&img, &rr, per, zoom ? zoom : PetscMax(1, (48 + (PetscInt)img.dims[1] - 1) / (PetscInt)img.dims[1]), out));
-  if (rr.truth) {
+  if (rr.truth && (PetscReal)rr.nclasses * rr.K > 1e8) {
+    PetscCall(PetscPrintf(PETSC_COMM_SELF, "labels up to %" PetscInt_FMT " and %" PetscInt_FMT " clusters: too large a table to draw; no confusion.png\n", rr.nclasses - 1, rr.K));
+  } else if (rr.truth) {
     PetscCall(PetscSNPrintf(out, sizeof(out), "%s/confusion.png", dir));
     PetscCall(PictureConfusion(&rr, out));
   } else PetscCall(PetscPrintf(PETSC_COMM_SELF, "-input %s has no /labels: no confusion.png\n", input));
