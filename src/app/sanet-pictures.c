@@ -144,7 +144,7 @@ typedef struct {
 static PetscErrorCode CanvasCreate(PetscInt w, PetscInt h, unsigned char fill, Canvas *cv)
 {
   PetscFunctionBegin;
-  PetscCheck(w >= 1 && h >= 1 && w <= 65535 && h <= 65535, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Picture of %" PetscInt_FMT "x%" PetscInt_FMT " pixels: lower -per_cluster, -patterns, -zoom or -cell", w, h);
+  PetscCheck(w >= 1 && h >= 1 && w <= 65535 && h <= 65535, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Picture of %" PetscInt_FMT "x%" PetscInt_FMT " pixels, past the 65535 that PNG writers handle: lower -per_cluster, -patterns or -zoom (or the cluster count)", w, h);
   cv->w = w;
   cv->h = h;
   PetscCall(PetscMalloc1((size_t)w * h * 3, &cv->rgb));
@@ -519,7 +519,7 @@ static PetscErrorCode PictureClusters(ImageFile *img, const RunResult *rr, Petsc
   }
   for (PetscInt k = 0; k < K; k++) {
     for (PetscInt d = 0; d < D && count[k]; d++) centre[(size_t)k * D + d] /= count[k];
-    PetscCall(PetscSNPrintf(text, sizeof(text), "%" PetscInt_FMT, count[k]));
+    PetscCall(PetscSNPrintf(text, sizeof(text), "%" PetscInt_FMT, PetscMax(count[k], k))); /* the id is drawn above the size */
     labelw = PetscMax(labelw, TextWidth(text, TEXT) + 8);
   }
   /* a row: the cluster id over its size, then its images */
@@ -696,7 +696,7 @@ static void PlotPanel(Canvas *cv, PetscInt x0, PetscInt y0, const char title[], 
 static PetscErrorCode PictureEmbedding(const RunResult *rr, const char out[])
 {
   const PetscInt N = rr->N, D = rr->D, npanel = rr->truth ? 2 : 1, side = 420, top = GLYPH_H * TEXT + 12;
-  PetscInt       col[2] = {-1, -1}, ncol = 0, dot = N > 20000 ? 1 : N > 3000 ? 2 : 3;
+  PetscInt       col[2] = {-1, -1}, ncol = 0, nsign, dot = N > 20000 ? 1 : N > 3000 ? 2 : 3;
   PetscReal      lo[2], hi[2];
   Canvas         cv;
   char           text[96];
@@ -710,6 +710,7 @@ static PetscErrorCode PictureEmbedding(const RunResult *rr, const char out[])
     }
     if (neg && pos) col[ncol++] = d;
   }
+  nsign = ncol;
   for (PetscInt d = 0; d < D && ncol < 2; d++)
     if (d != col[0]) col[ncol++] = d; /* fewer than two change sign: take the first ones */
   if (ncol < 2) {
@@ -749,7 +750,7 @@ static PetscErrorCode PictureEmbedding(const RunResult *rr, const char out[])
   }
   if (rr->truth) CanvasText(&cv, 20, top + side + GLYPH_H * TEXT + 14, "A CLUSTER HAS THE COLOUR OF ITS MATCHED CLASS", TEXT, GREY);
   PetscCall(CanvasWritePNG(&cv, out));
-  PetscCall(PetscPrintf(PETSC_COMM_SELF, "wrote %s: feature columns %" PetscInt_FMT " and %" PetscInt_FMT " (the first two that change sign) of %" PetscInt_FMT " images, coloured by cluster%s, %" PetscInt_FMT "x%" PetscInt_FMT " pixels\n", out, col[0], col[1], N, rr->truth ? " and by class" : "", cv.w, cv.h));
+  PetscCall(PetscPrintf(PETSC_COMM_SELF, "wrote %s: feature columns %" PetscInt_FMT " and %" PetscInt_FMT " (%s) of %" PetscInt_FMT " images, coloured by cluster%s, %" PetscInt_FMT "x%" PetscInt_FMT " pixels\n", out, col[0], col[1], nsign >= 2 ? "the first two that change sign" : "the first ones: fewer than two change sign", N, rr->truth ? " and by class" : "", cv.w, cv.h));
   PetscCall(PetscFree(cv.rgb));
   PetscFunctionReturn(0);
 }
@@ -793,7 +794,7 @@ static PetscErrorCode PictureSpectrum(PetscInt nstages, const StageInfo stages[]
   PetscFunctionBegin;
   for (PetscInt s = 0; s < nstages; s++) {
     hid_t     f;
-    hsize_t   dims[1];
+    hsize_t   dims[1], gdims[1];
     PetscReal *eig;
     PetscInt  *group, ngroup = 0;
     char      *lines, *save = NULL, *line;
@@ -804,7 +805,8 @@ static PetscErrorCode PictureSpectrum(PetscInt nstages, const StageInfo stages[]
       continue;
     }
     PetscCall(ReadDataset(stages[s].path, f, "eigval", H5T_NATIVE_DOUBLE, 1, dims, (void **)&eig, sizeof(PetscReal)));
-    PetscCall(ReadDataset(stages[s].path, f, "group", sizeof(PetscInt) == 4 ? H5T_NATIVE_INT : H5T_NATIVE_LLONG, 1, dims, (void **)&group, sizeof(PetscInt)));
+    PetscCall(ReadDataset(stages[s].path, f, "group", sizeof(PetscInt) == 4 ? H5T_NATIVE_INT : H5T_NATIVE_LLONG, 1, gdims, (void **)&group, sizeof(PetscInt)));
+    PetscCheck(gdims[0] == dims[0], PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /group has %llu entries but /eigval %llu", stages[s].path, (unsigned long long)gdims[0], (unsigned long long)dims[0]);
     PetscCallHDF5(H5Fclose(f));
     PetscCall(PetscStrallocpy(stages[s].procedures, &lines));
     line = strtok_r(lines, "\n", &save);
@@ -936,7 +938,7 @@ static PetscErrorCode PicturePatterns(ImageFile *img, const StageInfo *si, Petsc
   spec.stride = (PetscInt)si->patch[2];
   spec.pad    = (PetscBool)(si->patch[3] != 0);
   spec.center = PETSC_FALSE; /* show pixels, not centred values */
-  PetscCheck(spec.ph >= 1 && spec.pw >= 1 && spec.stride >= 1 && spec.ph <= H && spec.pw <= W, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: patch %" PetscInt_FMT "x%" PetscInt_FMT " stride %" PetscInt_FMT " does not fit the %" PetscInt_FMT "x%" PetscInt_FMT " images", stage, spec.ph, spec.pw, spec.stride, H, W);
+  PetscCheck(spec.ph >= 1 && spec.pw >= 1 && spec.stride >= 1 && (spec.pad || (spec.ph <= H && spec.pw <= W)), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: patch %" PetscInt_FMT "x%" PetscInt_FMT " stride %" PetscInt_FMT " does not fit the %" PetscInt_FMT "x%" PetscInt_FMT " images", stage, spec.ph, spec.pw, spec.stride, H, W);
   PetscCall(SanetPatchSetUp(&spec, H, W, C));
   PetscCheck(spec.mo == m && spec.no == n, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s has a %" PetscInt_FMT "x%" PetscInt_FMT " patch grid but its patch %" PetscInt_FMT "x%" PetscInt_FMT " and stride %" PetscInt_FMT " give %" PetscInt_FMT "x%" PetscInt_FMT " on %" PetscInt_FMT "x%" PetscInt_FMT " images", stage, m, n, spec.ph, spec.pw, spec.stride, spec.mo, spec.no, H, W);
   ppi    = m * n;

@@ -293,6 +293,7 @@ static PetscErrorCode Run(void)
   }
   if (dry_run) {
     if (resume && outdir[0]) PetscCall(ResumePlan(comm, catalog, &images, nlayers, layer, nimagelayer, outdir, seed));
+    else if (resume) PetscCall(PetscPrintf(comm, "resume: no -output given, so no stage files to compare\n"));
     PetscCall(PetscPrintf(comm, "dry run: input and options are valid; nothing computed\n"));
   } else {
     PetscCall(SanetOutputDirOpen(comm, outdir));
