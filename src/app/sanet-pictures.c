@@ -845,24 +845,8 @@ static PetscErrorCode PictureSpectrum(PetscInt nstages, const StageInfo stages[]
     PetscCall(ReadDataset(result, rfile, "selection", H5T_NATIVE_DOUBLE, 2, dims, (void **)&sel, sizeof(PetscReal)));
     PetscCheck(dims[1] >= 3, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /selection has %llu columns, not K, neig, modularity, ...", result, (unsigned long long)dims[1]);
     PetscCallHDF5Id(root, H5Gopen2(rfile, "/", H5P_DEFAULT));
-    {
-      int v;
-      hid_t attr;
-      fk = (PetscBool)(H5Aexists(root, "K") > 0);
-      fn = (PetscBool)(H5Aexists(root, "neig") > 0);
-      if (fk) {
-        PetscCallHDF5Id(attr, H5Aopen(root, "K", H5P_DEFAULT));
-        PetscCallHDF5(H5Aread(attr, H5T_NATIVE_INT, &v));
-        PetscCallHDF5(H5Aclose(attr));
-        K = v;
-      }
-      if (fn) {
-        PetscCallHDF5Id(attr, H5Aopen(root, "neig", H5P_DEFAULT));
-        PetscCallHDF5(H5Aread(attr, H5T_NATIVE_INT, &v));
-        PetscCallHDF5(H5Aclose(attr));
-        neig = v;
-      }
-    }
+    PetscCall(ReadIntAttribute(root, "K", &K, &fk));
+    PetscCall(ReadIntAttribute(root, "neig", &neig, &fn));
     PetscCallHDF5(H5Gclose(root));
     /* 0: count varies at the chosen K; 1: K varies at the chosen count */
     for (int by = 0; by < 2 && fk && fn; by++) {
