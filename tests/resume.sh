@@ -28,8 +28,12 @@ setsid ./tools/mpirun.sh 2 "$BUILD/sanet" -input "$TMP/m500.h5" -output "$TMP/ki
 pid=$!
 for _ in $(seq 1 600); do grep -q '^sal2: ' "$TMP/killed.log" && break; sleep 0.1; done
 grep -q '^sal2: ' "$TMP/killed.log" || fail "layer 2 never started: $(tail -5 "$TMP/killed.log")"
-kill -9 -- -"$pid" 2>/dev/null || true
+# Open MPI puts each rank in its own process group, so killing mpirun's group leaves the
+# ranks running (and writing) for a moment: kill the whole session and wait for all of it.
+pkill -9 -s "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
+for _ in $(seq 1 300); do pgrep -s "$pid" > /dev/null || break; sleep 0.1; done
+! pgrep -s "$pid" > /dev/null || fail "the killed run's processes are still alive"
 [ -f "$TMP/killed/stage-1-sal1.h5" ] || fail "no layer-1 stage file after the kill"
 [ ! -f "$TMP/killed/result.h5" ] || fail "killed run left a result"
 cp -r "$TMP/killed" "$TMP/killed3"
