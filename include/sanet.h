@@ -79,6 +79,20 @@ typedef struct {
 PetscErrorCode SanetMapsCreate(MPI_Comm, PetscInt Nglobal, PetscInt m, PetscInt n, PetscInt c, SanetMaps *);
 PetscErrorCode SanetMapsDestroy(SanetMaps *);
 
+/* ---------------------------------- time estimates ---------------------------------- */
+/* Rough work of a stage on one rank, in flops of two kinds: those that run at matrix-product
+   speed (GEMM: distances, kernels, dense factors) and those bound by memory traffic (sparse
+   products, Krylov orthogonalization, neighbour heaps). */
+typedef struct {
+  PetscReal gemm, stream;
+} SanetWork;
+/* Flops per second of one rank of each kind, from a short probe run on every rank at once
+   (the slowest rank's rate). */
+PetscErrorCode SanetWorkMeasureRates(MPI_Comm, SanetWork *rates);
+/* Seconds the work takes at the rates, and as text ("under 1 s", "40 s", "12 min"). */
+PetscReal      SanetWorkSeconds(const SanetWork *work, const SanetWork *rates);
+PetscErrorCode SanetWorkFormatSeconds(PetscReal seconds, size_t len, char buf[]);
+
 /* ---------------------------------- input / output ---------------------------------- */
 typedef struct {
   SanetMaps maps;      /* pixels scaled to [0,1] */
@@ -162,6 +176,7 @@ PetscErrorCode SanetKMeansSetSeed(SanetKMeans, unsigned long seed);
 /* Restarts (independent seedings) and most Lloyd iterations per restart, for callers
    that set them without options. */
 PetscErrorCode SanetKMeansSetIterations(SanetKMeans, PetscInt restarts, PetscInt max_it);
+PetscErrorCode SanetKMeansGetIterations(SanetKMeans, PetscInt *restarts, PetscInt *max_it);
 PetscErrorCode SanetKMeansSetFromOptions(SanetKMeans);
 /* Clusters nlocal rows of dim on each rank; labels nlocal; inertia global. */
 PetscErrorCode SanetKMeansApply(SanetKMeans, PetscInt nlocal, PetscInt dim, const PetscReal *X, PetscInt *labels, PetscReal *inertia);
@@ -193,6 +208,10 @@ PetscErrorCode SanetSelectSetNumImages(SanetSelect, PetscInt Nglobal);
    head's image graph, or NULL for a 10-NN graph of full. */
 PetscErrorCode SanetSelectSetUp(SanetSelect, SanetLayer head, const SanetMaps *full, Mat W, SanetKMeans);
 PetscErrorCode SanetSelectApply(SanetSelect);
+/* Rough work per rank of the selection's k-means runs and score graph on Nglobal feature
+   rows of dim, after SetClusters and SetNumImages. head: the image-level layer (whose
+   graph scores and whose count may be chosen), or NULL. */
+PetscErrorCode SanetSelectEstimateWork(SanetSelect, SanetLayer head, SanetKMeans, PetscInt Nglobal, PetscInt dim, PetscMPIInt P, SanetWork *);
 /* The chosen clustering (labels nlocal, the features it used), K, eigenvector count (the
    feature dimension without a head), its modularity, k-means inertia and the restarts
    that reached it, and the K of highest modularity over every candidate tried. Owned by
@@ -297,6 +316,8 @@ PetscErrorCode SanetProcView(SanetProc, PetscViewer);
 /* Bytes one rank needs while this procedure runs on nlocal vertices (graph or factors,
    eigensolver workspace), beyond what the layer holds. */
 PetscErrorCode SanetProcEstimateMemory(SanetProc, PetscInt nlocal, PetscReal *bytes);
+/* Rough work per rank of this procedure on Nglobal vertices of dim over P ranks. */
+PetscErrorCode SanetProcEstimateWork(SanetProc, PetscReal Nglobal, PetscInt dim, PetscMPIInt P, SanetWork *);
 PetscErrorCode SanetProcGetStats(SanetProc, PetscInt *nnz, PetscInt *ncomponents, PetscInt *largest, PetscInt *its, PetscReal *maxres);
 PetscErrorCode SanetProcDestroy(SanetProc *);
 
@@ -316,6 +337,8 @@ PetscErrorCode SanetLayerGetOutputShape(SanetLayer, PetscInt m, PetscInt n, Pets
 PetscErrorCode SanetLayerApply(SanetLayer, const SanetMaps *in, SanetMaps *out);
 /* Peak bytes per rank of this layer on P ranks for Nglobal inputs of m x n x c. */
 PetscErrorCode SanetLayerEstimateMemory(SanetLayer, PetscInt Nglobal, PetscInt m, PetscInt n, PetscInt c, PetscMPIInt P, PetscReal *bytes);
+/* Rough work per rank of this layer on P ranks for Nglobal inputs of m x n x c. */
+PetscErrorCode SanetLayerEstimateWork(SanetLayer, PetscInt Nglobal, PetscInt m, PetscInt n, PetscInt c, PetscMPIInt P, SanetWork *);
 PetscErrorCode SanetLayerView(SanetLayer, PetscViewer);
 PetscErrorCode SanetLayerGetName(SanetLayer, const char **);
 PetscErrorCode SanetLayerGetType(SanetLayer, SanetLayerType *);

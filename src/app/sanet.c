@@ -101,6 +101,8 @@ static PetscErrorCode Run(void)
   char           stages[SANET_MAX_LAYERS * 128] = ""; /* "FILE DIGEST" per stage, for result.h5 */
   PetscLogStage  stage;
   PetscLogDouble t0, t1, tstart;
+  SanetWork      rates;
+  PetscReal      total = 0; /* estimated seconds of the whole run */
   PetscMPIInt    rank, size;
   SanetOptionCatalog catalog;
   PetscBool          want_help;
@@ -218,6 +220,7 @@ static PetscErrorCode Run(void)
   PetscCheck(!images.labels || (PetscInt64)PetscMax(images.nclasses, K) * PetscMax(images.nclasses, K) <= PETSC_MAX_INT, comm, PETSC_ERR_ARG_OUTOFRANGE, "%s: /labels go up to %" PetscInt_FMT "; label ids must stay below 46341 for the metrics' contingency table", input, images.nclasses - 1);
   PetscCall(SanetKMeansSetClusters(km, K));
 
+  PetscCall(SanetWorkMeasureRates(comm, &rates));
   {
     PetscInt m = images.maps.m, n = images.maps.n, c = images.maps.c;
     char kdesc[96];
@@ -236,10 +239,16 @@ static PetscErrorCode Run(void)
       PetscCall(SanetLayerView(layer[l], PETSC_VIEWER_STDOUT_WORLD));
       PetscCall(PetscViewerASCIIPushTab(PETSC_VIEWER_STDOUT_WORLD));
       {
-        PetscReal bytes;
+        PetscReal bytes, seconds;
+        SanetWork work;
+        char      when[32];
         PetscCall(SanetLayerEstimateMemory(layer[l], images.maps.Nglobal, m, n, c, size, &bytes));
+        PetscCall(SanetLayerEstimateWork(layer[l], images.maps.Nglobal, m, n, c, size, &work));
         peak = PetscMax(peak, bytes);
-        PetscCall(PetscViewerASCIIPrintf(PETSC_VIEWER_STDOUT_WORLD, "output %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT " per image, about %.0f MB per rank on %d rank%s\n", mo, no, co, bytes / 1048576.0, size, size > 1 ? "s" : ""));
+        seconds = SanetWorkSeconds(&work, &rates);
+        total += seconds;
+        PetscCall(SanetWorkFormatSeconds(seconds, sizeof(when), when));
+        PetscCall(PetscViewerASCIIPrintf(PETSC_VIEWER_STDOUT_WORLD, "output %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT " per image, about %.0f MB per rank on %d rank%s, %s\n", mo, no, co, bytes / 1048576.0, size, size > 1 ? "s" : "", when));
       }
       PetscCall(PetscViewerASCIIPopTab(PETSC_VIEWER_STDOUT_WORLD));
       PetscCall(PetscViewerASCIIPopTab(PETSC_VIEWER_STDOUT_WORLD));
@@ -268,9 +277,25 @@ static PetscErrorCode Run(void)
     PetscCall(SanetSelectSetNumImages(sel, images.maps.Nglobal));
     PetscCall(PetscViewerASCIIPushTab(PETSC_VIEWER_STDOUT_WORLD));
     PetscCall(SanetKMeansView(km, PETSC_VIEWER_STDOUT_WORLD));
+    {
+      SanetWork work;
+      PetscReal seconds;
+      char      when[32];
+      PetscCall(SanetSelectEstimateWork(sel, nimagelayer >= 0 ? layer[nimagelayer] : NULL, km, images.maps.Nglobal, m * n * c, size, &work));
+      seconds = SanetWorkSeconds(&work, &rates);
+      total += seconds;
+      PetscCall(SanetWorkFormatSeconds(seconds, sizeof(when), when));
+      PetscCall(PetscViewerASCIIPrintf(PETSC_VIEWER_STDOUT_WORLD, "clustering and scoring: %s\n", when));
+    }
     PetscCall(PetscViewerASCIIPopTab(PETSC_VIEWER_STDOUT_WORLD));
   }
   PetscCall(PetscPrintf(comm, "estimated peak memory: %.0f MB per rank on %d rank%s\n", peak / 1048576.0, size, size > 1 ? "s" : ""));
+  {
+    char when[32];
+    PetscCall(SanetWorkFormatSeconds(total, sizeof(when), when));
+    /* a rough guide: iteration counts are assumed, and the rates come from 40 ms probes */
+    PetscCall(PetscPrintf(comm, "estimated time: %s (rough: counted flops at the measured %.1f Gflop/s per rank in products and %.1f in memory-bound work)\n", when, rates.gemm / 1e9, rates.stream / 1e9));
+  }
   if (rank_mb > 0) {
     PetscMPIInt P = 1;
     PetscReal   bytes = PETSC_MAX_REAL;

@@ -129,6 +129,14 @@ PetscErrorCode SanetKMeansSetIterations(SanetKMeans km, PetscInt restarts, Petsc
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode SanetKMeansGetIterations(SanetKMeans km, PetscInt *restarts, PetscInt *max_it)
+{
+  PetscFunctionBegin;
+  if (restarts) *restarts = km->restarts;
+  if (max_it) *max_it = km->max_it;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SanetKMeansSetFromOptions(SanetKMeans km)
 {
   const char *p = km->prefix ? km->prefix : "";

@@ -255,6 +255,37 @@ static PetscErrorCode Scan(SanetSelect sel, PetscBool overK, PetscInt other, Pet
   PetscFunctionReturn(0);
 }
 
+/* Lloyd iterations per restart, the k-means++ seeding counted in (the head of
+   2,000 digits averages about 12: the restarts converge fast on small features) */
+#define WORK_KMEANS_ITS 12
+
+PetscErrorCode SanetSelectEstimateWork(SanetSelect sel, SanetLayer head, SanetKMeans km, PetscInt Nglobal, PetscInt dim, PetscMPIInt P, SanetWork *work)
+{
+  PetscBool isauto = PETSC_FALSE;
+  PetscInt  mlo = dim, mhi = dim, restarts, nK = sel->krange[1] - sel->krange[0] + 1, nM, evaluations;
+  PetscReal K = sel->kmode == SANET_SELECT_AUTO ? 0.5 * (sel->krange[0] + sel->krange[1]) : sel->K, q;
+
+  PetscFunctionBegin;
+  if (head) PetscCall(SanetLayerGetAutoRange(head, &isauto, &mlo, &mhi));
+  if (!isauto) mlo = mhi = dim;
+  nM = mhi - mlo + 1;
+  q  = 0.5 * (mlo + mhi);
+  /* the candidates Apply evaluates: a scan of each range, the coordinate ascent of both
+     (cached, about two scans of each), and the K estimate printed beside the labels' K */
+  if (sel->kmode == SANET_SELECT_AUTO) evaluations = isauto ? 2 * (nK + nM) : nK;
+  else evaluations = (isauto ? nM : 1) + (sel->kmode == SANET_SELECT_REPORT ? nK : 0);
+  PetscCall(SanetKMeansGetIterations(km, &restarts, NULL));
+  /* the restarts are shared out over the ranks; each restart sees every row */
+  work->gemm   = 0;
+  work->stream = evaluations * PetscCeilReal((PetscReal)restarts / P) * WORK_KMEANS_ITS * 3.0 * Nglobal * K * q;
+  /* without an image-level layer the score's graph is a 10-NN search of the features */
+  if (!head) {
+    work->gemm += 2 * PetscCeilReal((PetscReal)Nglobal / P) * Nglobal * dim;
+    work->stream += 6 * PetscCeilReal((PetscReal)Nglobal / P) * Nglobal;
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SanetSelectApply(SanetSelect sel)
 {
   PetscInt K, m, idx;

@@ -438,6 +438,47 @@ PetscErrorCode SanetLayerEstimateMemory(SanetLayer l, PetscInt Nglobal, PetscInt
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode SanetLayerEstimateWork(SanetLayer l, PetscInt Nglobal, PetscInt m, PetscInt n, PetscInt c, PetscMPIInt P, SanetWork *work)
+{
+  PetscInt  mo, no, co;
+  PetscReal images = PetscCeilReal((PetscReal)Nglobal / P);
+
+  PetscFunctionBegin;
+  PetscCall(SanetLayerGetOutputShape(l, m, n, c, &mo, &no, &co));
+  /* every layer reads its input and writes its output a few times */
+  work->gemm   = 0;
+  work->stream = 4 * images * (m * n * c + mo * no * co);
+  if (l->type == SANET_LAYER_SAL) {
+    const PetscReal rows = (PetscReal)Nglobal * mo * no, nrows = PetscCeilReal(rows / P), dim = (PetscReal)l->patch.dim;
+    const PetscReal gdim = l->pca > 0 && l->pca < dim ? l->pca : dim;
+    PetscReal       kmax = 1;
+    for (PetscInt p = 0; p < l->nproc; p++) {
+      PetscInt  k;
+      SanetWork w;
+      PetscCall(SanetProcGetNeighborNeeds(l->proc[p], &k, NULL));
+      kmax = PetscMax(kmax, k);
+      PetscCall(SanetProcEstimateWork(l->proc[p], rows, (PetscInt)gdim, P, &w));
+      work->gemm += w.gemm;
+      work->stream += w.stream;
+    }
+    work->stream += 2 * nrows * dim;
+    if (gdim < dim) work->gemm += 4 * nrows * dim * dim;
+    if (l->knn.type == SANET_KNN_IVF) {
+      const PetscReal nlist = l->knn.nlist ? l->knn.nlist : PetscMax(l->knn.nprobe, PetscSqrtReal(rows)), scanned = PetscMin(rows, 2 * l->knn.nprobe * rows / nlist);
+      /* training (25 Lloyd iterations on 64 rows a list), assigning every row, and
+         scanning nprobe lists per query both ways */
+      work->gemm += 25 * 2 * PetscMin(rows, 64 * nlist) / P * nlist * gdim + 2 * nrows * nlist * gdim + 2 * nrows * scanned * gdim;
+      work->stream += 6 * nrows * scanned;
+    } else {
+      /* every query against every row: distances by GEMM, then the heaps of k */
+      work->gemm += 2 * nrows * rows * gdim;
+      work->stream += 6 * nrows * rows;
+    }
+    work->stream += nrows * kmax * 20;
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SanetLayerCheckSizes(SanetLayer l, PetscInt Nglobal, PetscInt m, PetscInt n, PetscInt c, PetscMPIInt P)
 {
   PetscInt  mo, no, co;

@@ -602,6 +602,39 @@ PetscErrorCode SanetProcEstimateMemory(SanetProc proc, PetscInt nlocal, PetscRea
   PetscFunctionReturn(0);
 }
 
+/* Krylov-Schur restarts assumed per solve: sanet's graphs have taken 18 to 66 */
+#define WORK_KRYLOV_RESTARTS 50
+
+PetscErrorCode SanetProcEstimateWork(SanetProc proc, PetscReal Nglobal, PetscInt dim, PetscMPIInt P, SanetWork *work)
+{
+  const PetscReal n = PetscCeilReal(Nglobal / P);
+
+  PetscFunctionBegin;
+  if (proc->affinity == SANET_AFFINITY_FULL) {
+    const PetscReal l = PetscMin(proc->ncols, Nglobal), nc = proc->landmarks == SANET_LANDMARKS_SMGA ? proc->candidates : 4, q = proc->neig;
+    /* per landmark: the candidates' kernel columns (GEMM and an exp per entry) and their
+       residual against the landmarks so far; then H^T H, its eigenproblem and U = H V */
+    work->gemm   = l * 2 * n * nc * dim + n * nc * l * l + 2 * n * l * l + 10 * l * l * l + 2 * n * l * q;
+    work->stream = 20 * l * n * nc;
+    if (proc->method == SANET_METHOD_MINIBATCH) {
+      const PetscReal b = proc->batch ? proc->batch : PetscCeilReal(PetscSqrtReal(Nglobal));
+      /* every step (at most mb_steps): a kernel block of b columns, the gradient and a
+         re-orthonormalization */
+      work->gemm += proc->mb_steps * (2 * n * b * (dim + q) + 4 * n * q * q);
+      work->stream += proc->mb_steps * 20 * n * b;
+    }
+  } else {
+    const PetscReal nwant = proc->neig + (proc->drop_trivial ? 16 : 0), ncv = PetscMax(2 * nwant, nwant + 15);
+    /* the symmetrized graph holds between k and 2k entries a row */
+    const PetscReal nnz_local = 1.5 * proc->k * n, products = WORK_KRYLOV_RESTARTS * ncv / 2;
+    /* each product: the sparse multiply and a Gram-Schmidt sweep over the basis; each
+       restart: the basis times a small matrix; building the graph: sorting edge lists */
+    work->stream = products * (3 * nnz_local + 4 * n * ncv) + 40 * n * proc->k;
+    work->gemm   = WORK_KRYLOV_RESTARTS * 2 * n * ncv * ncv;
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SanetProcGetStats(SanetProc proc, PetscInt *nnz, PetscInt *ncomp, PetscInt *largest, PetscInt *its, PetscReal *maxres)
 {
   PetscFunctionBegin;
