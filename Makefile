@@ -20,7 +20,7 @@ ifeq ($(SANITIZE),1)
   SAN_ENV := ASAN_OPTIONS=detect_leaks=0:abort_on_error=0:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 endif
 
-LIB_SRC   := $(sort $(wildcard src/sys/*.c src/io/*.c src/patch/*.c src/graph/*.c src/spectral/*.c src/layer/*.c src/cluster/*.c))
+LIB_SRC   := $(sort $(wildcard src/sys/*.c src/io/*.c src/patch/*.c src/graph/*.c src/spectral/*.c src/layer/*.c src/layer/impls/*.c src/net/*.c src/cluster/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 APPS      := $(notdir $(basename $(wildcard src/app/*.c)))
 APP_BIN   := $(APPS:%=$(BUILD)/%)
@@ -31,7 +31,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_SECONDS ?= 60
-HEADERS   := $(wildcard include/*.h src/*/*.h)
+HEADERS   := $(wildcard include/*.h include/sanet/private/*.h src/*/*.h)
 
 .PHONY: all deps check demo data data-70k study bench clean install fuzz
 all: $(APP_BIN) $(TEST_BIN)

@@ -322,16 +322,31 @@ PetscErrorCode SanetProcGetStats(SanetProc, PetscInt *nnz, PetscInt *ncomponents
 PetscErrorCode SanetProcDestroy(SanetProc *);
 
 /* -------------------------------------- layers -------------------------------------- */
-/* A network is a list of layers named in -network; a name's leading letters give its type
-   (sal*, pool*, bin*, code*, deskew*) and the name is the layer's options prefix (-sal1_...). */
-typedef enum { SANET_LAYER_SAL, SANET_LAYER_POOL, SANET_LAYER_BIN, SANET_LAYER_CODE, SANET_LAYER_DESKEW } SanetLayerType;
-PETSC_EXTERN const char *const SanetLayerTypes[];
+/* A network is a list of layers named in -network; the name is the layer's options prefix
+   (-sal1_...), and its type is -X_type or else the longest registered type name the name
+   begins with (sal1 -> sal). Types are registered implementations (src/layer/impls/,
+   include/sanet/private/layerimpl.h). */
+typedef const char *SanetLayerType;
+#define SANETLAYERSAL    "sal"
+#define SANETLAYERPOOL   "pool"
+#define SANETLAYERBIN    "bin"
+#define SANETLAYERCODE   "code"
+#define SANETLAYERDESKEW "deskew"
 typedef struct _p_SanetLayer *SanetLayer;
 
+/* Adds a type: create fills the layer's ops and data (see layerimpl.h). */
+PetscErrorCode SanetLayerRegister(const char type[], PetscErrorCode (*create)(SanetLayer));
+PetscErrorCode SanetLayerRegisterAll(void);
 PetscErrorCode SanetLayerCreate(MPI_Comm, const char name[], SanetLayer *);
+PetscErrorCode SanetLayerSetType(SanetLayer, SanetLayerType);
+PetscErrorCode SanetLayerGetType(SanetLayer, SanetLayerType *);
 PetscErrorCode SanetLayerSetSeed(SanetLayer, unsigned long seed, PetscInt index);
-/* first: the layer reads images (patch padding and centring default on). */
+/* Reads -X_type and the type's options and checks them (idempotent). first: the layer
+   reads images (patch padding and centring default on). */
 PetscErrorCode SanetLayerSetFromOptions(SanetLayer, PetscBool first);
+/* Whether the layer reads images and writes images (deskewing), so that only such layers
+   may come before it. */
+PetscErrorCode SanetLayerIsImagesOnly(SanetLayer, PetscBool *);
 /* Output shape for an input of m x n x c (no computation), for plans and checks. */
 PetscErrorCode SanetLayerGetOutputShape(SanetLayer, PetscInt m, PetscInt n, PetscInt c, PetscInt *mo, PetscInt *no, PetscInt *co);
 PetscErrorCode SanetLayerApply(SanetLayer, const SanetMaps *in, SanetMaps *out);
@@ -341,7 +356,6 @@ PetscErrorCode SanetLayerEstimateMemory(SanetLayer, PetscInt Nglobal, PetscInt m
 PetscErrorCode SanetLayerEstimateWork(SanetLayer, PetscInt Nglobal, PetscInt m, PetscInt n, PetscInt c, PetscMPIInt P, SanetWork *);
 PetscErrorCode SanetLayerView(SanetLayer, PetscViewer);
 PetscErrorCode SanetLayerGetName(SanetLayer, const char **);
-PetscErrorCode SanetLayerGetType(SanetLayer, SanetLayerType *);
 /* What the last Apply did, a line per procedure (sizes, iterations, residuals, time). */
 PetscErrorCode SanetLayerGetSummary(SanetLayer, const char **);
 /* The patch geometry of a spectral layer (set up by its last Apply), NULL for others. */
@@ -362,10 +376,44 @@ PetscErrorCode SanetLayerSelectFeatures(SanetLayer, const SanetMaps *full, Petsc
    IVF lists past the layer's patch count, and graphs past -graph_budget_mb on P ranks. */
 PetscErrorCode SanetLayerCheckSizes(SanetLayer, PetscInt Nglobal, PetscInt m, PetscInt n, PetscInt c, PetscMPIInt P);
 PetscErrorCode SanetLayerDestroy(SanetLayer *);
-/* The network run without -network, from the image size (src/layer/defaults.c): sets in
+/* The network run without -network, from the image size (src/net/defaults.c): sets in
    the options database every default option not already there, returns the layer names
    (PetscStrallocpy'ed, at most 4) and a one-line description for the plan. */
 PetscErrorCode SanetNetworkSetDefaults(PetscInt H, PetscInt W, PetscInt C, PetscInt *nlayers, char *names[], size_t len, char desc[]);
+
+/* ------------------------------------- network -------------------------------------- */
+/* The layers of -network in order (src/net/net.c): Create, SetSeed, optionally
+   SetImageShape (what the default network derives from when -network is absent),
+   SetFromOptions (every layer's options read and checked), SetUp (shapes, size checks,
+   the plan's estimates), View (the plan), Fit (the stages, with checkpoints), Destroy. */
+typedef struct _p_SanetNet *SanetNet;
+PetscErrorCode SanetNetCreate(MPI_Comm, SanetNet *);
+PetscErrorCode SanetNetSetSeed(SanetNet, PetscInt seed);
+PetscErrorCode SanetNetSetImageShape(SanetNet, PetscInt m, PetscInt n, PetscInt c);
+PetscErrorCode SanetNetSetFromOptions(SanetNet);
+/* How the default network was derived, for the plan ("" when -network was given). */
+PetscErrorCode SanetNetGetDefaultsDescription(SanetNet, const char **);
+PetscErrorCode SanetNetSetUp(SanetNet, PetscInt Nglobal, PetscInt m, PetscInt n, PetscInt c);
+PetscErrorCode SanetNetView(SanetNet, PetscViewer);
+PetscErrorCode SanetNetGetOutputShape(SanetNet, PetscInt *m, PetscInt *n, PetscInt *c);
+/* The last layer when it is image-level (its patch the whole map, a graph of every
+   image: its graph scores the clusterings), else NULL. */
+PetscErrorCode SanetNetGetImageLayer(SanetNet, SanetLayer *);
+/* The flop rates measured in SetUp, the largest per-layer memory per rank and the
+   layers' estimated seconds on this communicator, and the fewest ranks (a power of 2)
+   whose per-rank memory fits mb. */
+PetscErrorCode SanetNetGetRates(SanetNet, SanetWork *);
+PetscErrorCode SanetNetGetEstimate(SanetNet, PetscReal *peak_bytes, PetscReal *seconds);
+PetscErrorCode SanetNetEstimateRanks(SanetNet, PetscReal mb, PetscMPIInt *P, PetscReal *bytes);
+/* Which stage files in outdir a fit from input digest would reuse, and why not the rest. */
+PetscErrorCode SanetNetResumeView(SanetNet, SanetOptionCatalog, uint64_t digest, const char outdir[]);
+/* Runs the layers on in (taken over and emptied) into out, each stage's maps written to
+   outdir/stage-L-NAME.h5 under a digest chained from digest and the layer's effective
+   options (from the catalog); with resume, matching stage files are loaded instead. */
+PetscErrorCode SanetNetFit(SanetNet, SanetOptionCatalog, SanetMaps *in, uint64_t digest, const char outdir[], PetscBool resume, SanetMaps *out);
+/* "FILE DIGEST" lines of the last fit's stages, for result.h5. */
+PetscErrorCode SanetNetGetStages(SanetNet, const char **);
+PetscErrorCode SanetNetDestroy(SanetNet *);
 
 /* The label-free side of a result: the chosen K and eigenvector count, the modularity of
    the clustering on the image graph, the K estimate, and every candidate scored. */

@@ -32,6 +32,7 @@ for n in sorted(names):
     forms = ['-' + n]
     if t and len(tok) > 1:
         forms.append(f'-{t}X_' + '_'.join(tok[1:]))
+        forms.append('-<layer>_' + '_'.join(tok[1:]))
         if len(tok) > 2: forms.append('-' + '_'.join(tok[2:]))
     if not any(documented(f) for f in forms): missing.append(f'-{n} (looked for {", ".join(forms)})')
 print(f'{len(names)} sanet options in -help, {len(missing)} not in {sys.argv[2]}')

@@ -72,6 +72,9 @@ patch_wrap)    expect_fail "-sal1_patch 4294967303: 4294967303 is beyond the int
 network_long)  expect_fail "-network has 40 entries; at most 32 are allowed" 2 -- -input "$IN" -output "$OUT" "${BASE[@]}" -network "$(seq -s, -f pool%g 1 40)" ;;
 range_long)    expect_fail "-clusters_range has 3 entries; at most 2" 2 -- -input "$IN" "${BASE[@]}" -dry_run -clusters_range 2,3,4 ;;
 # -dry_run finds what would fail later
+layer_untyped) expect_fail "layer name 'frob' must start with a layer type (sal, pool, bin, code, deskew), or give -frob_type" 2 -- -input "$IN" "${BASE[@]}" -dry_run -network sal1,frob ;;
+layer_type)    expect_fail "Layer sal1: unknown type 'bogus' (-sal1_type); the types are sal, pool, bin, code, deskew" 2 -- -input "$IN" "${BASE[@]}" -dry_run -sal1_type bogus ;;
+deskew_late)   expect_fail "-network: deskew (type deskew) works on images, so it must come before the first layer of any other type" 2 -- -input "$IN" "${BASE[@]}" -dry_run -network sal1,deskew,pool,bin,salimg ;;
 dup_layer)     expect_fail "-network: layer pool appears twice" 2 -- -input "$IN" "${BASE[@]}" -dry_run -network deskew,sal1,pool,pool ;;
 long_layer)    expect_fail "has 80 characters; names have 1 to 48" 2 -- -input "$IN" "${BASE[@]}" -dry_run -network "sal1,$(printf 'pool%.0s' $(seq 20))" ;;
 k_big)         expect_fail "-sal1_knn9_k 5000 needs more than 5000 patches; layer sal1 has 3600" 2 -- -input "$IN" "${BASE[@]}" -dry_run -sal1_knn9_k 5000 ;;
