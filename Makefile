@@ -20,7 +20,7 @@ ifeq ($(SANITIZE),1)
   SAN_ENV := ASAN_OPTIONS=detect_leaks=0:abort_on_error=0:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 endif
 
-LIB_SRC   := $(sort $(wildcard src/sys/*.c src/io/*.c src/patch/*.c src/graph/*.c src/spectral/*.c src/layer/*.c src/layer/impls/*.c src/net/*.c src/cluster/*.c))
+LIB_SRC   := $(sort $(wildcard src/sys/*.c src/io/*.c src/patch/*.c src/graph/*.c src/spectral/*.c src/spectral/impls/*.c src/layer/*.c src/layer/impls/*.c src/net/*.c src/cluster/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 APPS      := $(notdir $(basename $(wildcard src/app/*.c)))
 APP_BIN   := $(APPS:%=$(BUILD)/%)

@@ -267,14 +267,18 @@ PetscErrorCode SanetGraphComponents(Mat W, PetscInt *ncomponents, PetscInt *larg
 PetscErrorCode SanetGraphComponentOrder(Mat W, PetscInt *ncomponents, PetscInt order[]);
 
 /* ------------------------------ spectral procedures --------------------------------- */
-/* A spectral analysis procedure = (affinity, Laplacian, computing method). New computing
-   methods plug in through SanetProcMethod; each procedure has its own options prefix. */
+/* A spectral analysis procedure = (affinity, Laplacian, computing method), each procedure
+   under its own options prefix. Computing methods are registered implementations
+   (src/spectral/impls/, include/sanet/private/procimpl.h): a sparse one solves the formed
+   kNN or eps graph, a dense one the full affinity, never formed. */
 typedef enum { SANET_AFFINITY_KNN, SANET_AFFINITY_EPS, SANET_AFFINITY_FULL } SanetAffinity;
 typedef enum { SANET_LAPLACIAN_SYM, SANET_LAPLACIAN_RW } SanetLaplacian;
-typedef enum { SANET_METHOD_KRYLOV, SANET_METHOD_NYSTROM, SANET_METHOD_MINIBATCH } SanetProcMethod;
+typedef const char *SanetProcMethod;
+#define SANETPROCKRYLOV    "krylov"
+#define SANETPROCNYSTROM   "nystrom"
+#define SANETPROCMINIBATCH "minibatch"
 PETSC_EXTERN const char *const SanetAffinities[];
 PETSC_EXTERN const char *const SanetLaplacians[];
-PETSC_EXTERN const char *const SanetProcMethods[];
 
 typedef struct _p_SanetProc *SanetProc;
 
@@ -292,7 +296,12 @@ typedef struct {
   PetscReal        budget_mb;               /* per-rank memory budget for one graph */
 } SanetProcInput;
 
+/* Adds a computing method: create fills the procedure's ops and data (see procimpl.h). */
+PetscErrorCode SanetProcRegister(const char method[], PetscErrorCode (*create)(SanetProc));
+PetscErrorCode SanetProcRegisterAll(void);
 PetscErrorCode SanetProcCreate(MPI_Comm, SanetProc *);
+PetscErrorCode SanetProcSetMethod(SanetProc, SanetProcMethod);
+PetscErrorCode SanetProcGetMethod(SanetProc, SanetProcMethod *);
 PetscErrorCode SanetProcSetOptionsPrefix(SanetProc, const char[]);
 PetscErrorCode SanetProcSetSeed(SanetProc, unsigned long seed, PetscInt stream);
 PetscErrorCode SanetProcSetFromOptions(SanetProc);

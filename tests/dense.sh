@@ -14,7 +14,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_TH
 /usr/bin/time -v "$BUILD/sanet" -input "$TMP/m300.h5" -output "$TMP/out" -network sal1,pool,bin,code \
   -sal1_patch 11 -sal1_stride 5 -sal1_graph_budget_mb 64 -sal1_procedures knn,ny,mb \
   -sal1_knn_k 9 -sal1_knn_neig 16 -sal1_knn_row_normalize \
-  -sal1_ny_affinity full -sal1_ny_method nystrom -sal1_ny_neig 16 -sal1_ny_row_normalize \
+  -sal1_ny_affinity full -sal1_ny_weight selftune -sal1_ny_method nystrom -sal1_ny_neig 16 -sal1_ny_row_normalize \
   -sal1_mb_affinity full -sal1_mb_weight gaussian -sal1_mb_sigma 0.5 -sal1_mb_method minibatch -sal1_mb_neig 16 -sal1_mb_mb_steps 20 \
   -kmeans_restarts 3 > "$TMP/log" 2> "$TMP/time" || { tail -20 "$TMP/log"; grep -v "^	" "$TMP/time" | tail -20; echo "FAIL: run failed"; exit 1; }
 cat "$TMP/log"

@@ -25,6 +25,20 @@ static PetscErrorCode SetDefault(const char name[], const char value[])
   PetscFunctionReturn(0);
 }
 
+/* Whether name is in the comma-separated list of the option (the defaults of a procedure
+   the user's list leaves out would be options nothing reads). */
+static PetscErrorCode Listed(const char option[], const char name[], PetscBool *listed)
+{
+  char      list[1024], *tok, *save = NULL;
+  PetscBool set;
+
+  PetscFunctionBegin;
+  *listed = PETSC_FALSE;
+  PetscCall(PetscOptionsGetString(NULL, NULL, option, list, sizeof(list), &set));
+  for (tok = set ? strtok_r(list, ",", &save) : NULL; tok && !*listed; tok = strtok_r(NULL, ",", &save)) PetscCall(PetscStrcmp(tok, name, listed));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SanetNetworkSetDefaults(PetscInt H, PetscInt W, PetscInt C, PetscInt *nlayers, char *names[], size_t len, char desc[])
 {
   const char *layers[] = {"sal1", "pool", "bin", "salimg"};
@@ -52,7 +66,9 @@ PetscErrorCode SanetNetworkSetDefaults(PetscInt H, PetscInt W, PetscInt C, Petsc
   PetscCall(SetDefault("-sal1_procedures", "knn9,knn17"));
   for (PetscInt p = 0; p < 2; p++) {
     const char *opt[][2] = {{"affinity", "knn"}, {"k", ks[p]}, {"neig", "32"}, {"regularize", "1"}, {"row_normalize", "true"}};
-    for (size_t o = 0; o < sizeof(opt) / sizeof(opt[0]); o++) {
+    PetscBool   listed;
+    PetscCall(Listed("-sal1_procedures", procs[p], &listed));
+    for (size_t o = 0; listed && o < sizeof(opt) / sizeof(opt[0]); o++) {
       PetscCall(PetscSNPrintf(key, sizeof(key), "-sal1_%s_%s", procs[p], opt[o][0]));
       PetscCall(SetDefault(key, opt[o][1]));
     }
@@ -82,11 +98,17 @@ PetscErrorCode SanetNetworkSetDefaults(PetscInt H, PetscInt W, PetscInt C, Petsc
   PetscCall(SetDefault("-salimg_pad", "false"));
   PetscCall(SetDefault("-salimg_center", "false"));
   PetscCall(SetDefault("-salimg_procedures", "a"));
-  PetscCall(SetDefault("-salimg_a_affinity", "knn"));
-  PetscCall(SetDefault("-salimg_a_k", "10"));
-  PetscCall(SetDefault("-salimg_a_weight", "selftune"));
-  PetscCall(SetDefault("-salimg_a_neig", "auto"));
-  PetscCall(SetDefault("-salimg_a_row_normalize", "true"));
+  {
+    PetscBool listed;
+    PetscCall(Listed("-salimg_procedures", "a", &listed));
+    if (listed) {
+      PetscCall(SetDefault("-salimg_a_affinity", "knn"));
+      PetscCall(SetDefault("-salimg_a_k", "10"));
+      PetscCall(SetDefault("-salimg_a_weight", "selftune"));
+      PetscCall(SetDefault("-salimg_a_neig", "auto"));
+      PetscCall(SetDefault("-salimg_a_row_normalize", "true"));
+    }
+  }
   PetscCall(PetscSNPrintf(desc, len, "no -network given: sal1,pool,bin,salimg derived from the %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT " images (%" PetscInt_FMT "x%" PetscInt_FMT " patches, stride %" PetscInt_FMT "%s; docs/usage.md)", H, W, C, patch, patch, stride, patch * patch * C > 128 ? ", kNN on 64 principal components" : ""));
   PetscFunctionReturn(0);
 }
