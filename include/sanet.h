@@ -249,6 +249,14 @@ typedef struct {
   PetscReal   sigma;     /* Gaussian: w = exp(-d^2 / (2 sigma^2)) */
   PetscInt    selftune;  /* self-tuning: sigma_i = distance to this neighbour (1-based) */
 } SanetWeightSpec;
+/* The weight of an edge of squared length d2 whose ends have self-tuning scales of product
+   sisj: the one formula of the sparse graphs and the never-formed full affinities. */
+static inline PetscReal SanetWeightValue(const SanetWeightSpec *w, PetscReal d2, PetscReal sisj)
+{
+  if (w->type == SANET_WEIGHT_BINARY) return 1;
+  if (w->type == SANET_WEIGHT_GAUSSIAN) return PetscExpReal(-d2 / (2 * w->sigma * w->sigma));
+  return PetscExpReal(-d2 / sisj);
+}
 
 /* Symmetric affinity W (MPIAIJ, no diagonal) from neighbour lists: row i (global
    rstart+i) links to nbr[i*kstride + 0..k-1] whose squared distance is <= d2max; an edge

@@ -168,17 +168,7 @@ PetscErrorCode SanetGraphFromNeighbors(MPI_Comm comm, PetscInt nlocal, PetscInt 
     PetscCall(PetscFree2(dnz, onz));
   }
   for (PetscInt e = 0; e < nedge; e++) {
-    PetscScalar w;
-    switch (wspec->type) {
-    case SANET_WEIGHT_BINARY:
-      w = 1;
-      break;
-    case SANET_WEIGHT_GAUSSIAN:
-      w = PetscExpReal(-all[e].d2 / (2 * wspec->sigma * wspec->sigma));
-      break;
-    default:
-      w = PetscExpReal(-all[e].d2 / sigma[e]);
-    }
+    PetscScalar w = SanetWeightValue(wspec, all[e].d2, sigma ? sigma[e] : 1);
     PetscCall(MatSetValue(*W, all[e].row, all[e].col, w, INSERT_VALUES));
   }
   PetscCall(MatAssemblyBegin(*W, MAT_FINAL_ASSEMBLY));

@@ -65,7 +65,7 @@ PetscErrorCode SanetMiniBatch(MPI_Comm comm, PetscInt nlocal, PetscInt rstart, P
     for (PetscInt i = 0; i < nlocal; i++)
       for (PetscInt j = 0; j < b; j++) {
         PetscReal d2 = PetscMax(xnorm[i] + buf[j * per + dim] - 2.0 * dots[i * b + j], 0.0), k;
-        k                = spec->weight.type == SANET_WEIGHT_SELFTUNE ? PetscExpReal(-d2 / (sigma[i] * buf[j * per + dim + 1])) : PetscExpReal(-d2 / (2 * spec->weight.sigma * spec->weight.sigma));
+        k                = SanetWeightValue(&spec->weight, d2, spec->weight.type == SANET_WEIGHT_SELFTUNE ? sigma[i] * buf[j * per + dim + 1] : 1);
         S[i * b + j]     = dinv[i] * k * buf[j * per + dim + 2] * scale;
       }
     /* Euclidean gradient estimate G = S[:,B] U[B,:]; Riemannian: G - U sym(U^T G) */

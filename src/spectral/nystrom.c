@@ -26,7 +26,7 @@ static void KernelBlock(PetscInt nlocal, PetscInt dim, const float X[], const Pe
   for (PetscInt i = nlocal - 1; i >= 0; i--)
     for (PetscInt j = nc - 1; j >= 0; j--) {
       PetscReal d2 = PetscMax(xnorm[i] + cnorm[j] - 2.0 * tmp[i * nc + j], 0.0);
-      K[i * nc + j] = w->type == SANET_WEIGHT_SELFTUNE ? PetscExpReal(-d2 / (sigma[i] * csigma[j])) : PetscExpReal(-d2 / (2 * w->sigma * w->sigma));
+      K[i * nc + j] = SanetWeightValue(w, d2, w->type == SANET_WEIGHT_SELFTUNE ? sigma[i] * csigma[j] : 1);
     }
 }
 
