@@ -31,7 +31,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_SECONDS ?= 60
-HEADERS   := $(wildcard include/*.h include/sanet/private/*.h src/*/*.h)
+HEADERS   := $(wildcard include/*.h include/sanet/*.h include/sanet/private/*.h src/*/*.h)
 
 .PHONY: all deps check demo data data-70k study bench clean install fuzz
 all: $(APP_BIN) $(TEST_BIN)

@@ -15,7 +15,7 @@
    the wall time of rank 0. Lines meant for run.sh start with "bench-data:". */
 #include <cblas.h>
 #include <sys/resource.h>
-#include "sanet.h"
+#include "sanet/h5.h"
 
 static PetscErrorCode Wall(MPI_Comm comm, PetscLogDouble *t)
 {
@@ -475,11 +475,11 @@ static PetscErrorCode ReadFeatures(MPI_Comm comm, const char *path, PetscInt *n,
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  PetscCallHDF5Id(f, H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT));
-  PetscCallHDF5Id(d, H5Dopen2(f, "/features", H5P_DEFAULT));
-  PetscCallHDF5Id(sp, H5Dget_space(d));
+  SanetCallHDF5Id(f, H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT));
+  SanetCallHDF5Id(d, H5Dopen2(f, "/features", H5P_DEFAULT));
+  SanetCallHDF5Id(sp, H5Dget_space(d));
   PetscCheck(H5Sget_simple_extent_ndims(sp) == 2, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /features must be 2-D", path);
-  PetscCallHDF5(H5Sget_simple_extent_dims(sp, dims, NULL));
+  SanetCallHDF5(H5Sget_simple_extent_dims(sp, dims, NULL));
   N    = (PetscInt)dims[0];
   *dim = (PetscInt)dims[1];
   *n   = PETSC_DECIDE;
@@ -491,13 +491,13 @@ static PetscErrorCode ReadFeatures(MPI_Comm comm, const char *path, PetscInt *n,
   count[0] = (hsize_t)*n;
   count[1] = dims[1];
   PetscCall(PetscMalloc1((size_t)*n * *dim + 1, X));
-  PetscCallHDF5Id(ms, H5Screate_simple(2, count, NULL));
-  PetscCallHDF5(H5Sselect_hyperslab(sp, H5S_SELECT_SET, start, NULL, count, NULL));
-  PetscCallHDF5(H5Dread(d, H5T_NATIVE_DOUBLE, ms, sp, H5P_DEFAULT, *X));
-  PetscCallHDF5(H5Sclose(ms));
-  PetscCallHDF5(H5Sclose(sp));
-  PetscCallHDF5(H5Dclose(d));
-  PetscCallHDF5(H5Fclose(f));
+  SanetCallHDF5Id(ms, H5Screate_simple(2, count, NULL));
+  SanetCallHDF5(H5Sselect_hyperslab(sp, H5S_SELECT_SET, start, NULL, count, NULL));
+  SanetCallHDF5(H5Dread(d, H5T_NATIVE_DOUBLE, ms, sp, H5P_DEFAULT, *X));
+  SanetCallHDF5(H5Sclose(ms));
+  SanetCallHDF5(H5Sclose(sp));
+  SanetCallHDF5(H5Dclose(d));
+  SanetCallHDF5(H5Fclose(f));
   PetscFunctionReturn(0);
 }
 

@@ -29,7 +29,7 @@ static const char help[] = "sanet-pictures: pictures of a sanet run as PNG files
                            "  -seed S            seed of the pattern k-means (default 0)\n"
                            "Runs on one rank.\n\n";
 
-#include "sanet.h"
+#include "sanet/h5.h"
 #include <png.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,17 +68,17 @@ static PetscErrorCode ImageFileOpen(const char path[], ImageFile *f)
   PetscFunctionBegin;
   f->path = path;
   PetscCall(CheckHDF5File("-input", path));
-  PetscCallHDF5Id(f->file, H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT));
+  SanetCallHDF5Id(f->file, H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT));
   PetscCheck(H5Lexists(f->file, "images", H5P_DEFAULT) > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "-input %s has no /images dataset", path);
-  PetscCallHDF5Id(f->dset, H5Dopen2(f->file, "images", H5P_DEFAULT));
-  PetscCallHDF5Id(space, H5Dget_space(f->dset));
+  SanetCallHDF5Id(f->dset, H5Dopen2(f->file, "images", H5P_DEFAULT));
+  SanetCallHDF5Id(space, H5Dget_space(f->dset));
   PetscCheck(H5Sget_simple_extent_ndims(space) == 4, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "-input %s: /images must have 4 dimensions [N,H,W,C]", path);
-  PetscCallHDF5(H5Sget_simple_extent_dims(space, f->dims, NULL));
-  PetscCallHDF5(H5Sclose(space));
+  SanetCallHDF5(H5Sget_simple_extent_dims(space, f->dims, NULL));
+  SanetCallHDF5(H5Sclose(space));
   PetscCheck(f->dims[0] >= 1 && f->dims[1] >= 1 && f->dims[2] >= 1 && f->dims[3] >= 1, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "-input %s: /images has an empty dimension", path);
-  PetscCallHDF5Id(type, H5Dget_type(f->dset));
+  SanetCallHDF5Id(type, H5Dget_type(f->dset));
   cls = H5Tget_class(type);
-  PetscCallHDF5(H5Tclose(type));
+  SanetCallHDF5(H5Tclose(type));
   PetscCheck(cls == H5T_INTEGER || cls == H5T_FLOAT, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "-input %s: /images must be uint8 or float", path);
   f->scale = (PetscBool)(cls == H5T_INTEGER);
   PetscFunctionReturn(0);
@@ -87,8 +87,8 @@ static PetscErrorCode ImageFileOpen(const char path[], ImageFile *f)
 static PetscErrorCode ImageFileClose(ImageFile *f)
 {
   PetscFunctionBegin;
-  PetscCallHDF5(H5Dclose(f->dset));
-  PetscCallHDF5(H5Fclose(f->file));
+  SanetCallHDF5(H5Dclose(f->dset));
+  SanetCallHDF5(H5Fclose(f->file));
   PetscFunctionReturn(0);
 }
 
@@ -101,12 +101,12 @@ static PetscErrorCode ImageFileRead(ImageFile *f, PetscInt start, PetscInt count
 
   PetscFunctionBegin;
   PetscCheck(start >= 0 && count >= 1 && (hsize_t)(start + count) <= f->dims[0], PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-input %s: images %" PetscInt_FMT "..%" PetscInt_FMT " outside its %llu", f->path, start, start + count - 1, (unsigned long long)f->dims[0]);
-  PetscCallHDF5Id(fspace, H5Dget_space(f->dset));
-  PetscCallHDF5(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, off, NULL, cnt, NULL));
-  PetscCallHDF5Id(mspace, H5Screate_simple(4, cnt, NULL));
-  PetscCallHDF5(H5Dread(f->dset, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT, buf));
-  PetscCallHDF5(H5Sclose(mspace));
-  PetscCallHDF5(H5Sclose(fspace));
+  SanetCallHDF5Id(fspace, H5Dget_space(f->dset));
+  SanetCallHDF5(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, off, NULL, cnt, NULL));
+  SanetCallHDF5Id(mspace, H5Screate_simple(4, cnt, NULL));
+  SanetCallHDF5(H5Dread(f->dset, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT, buf));
+  SanetCallHDF5(H5Sclose(mspace));
+  SanetCallHDF5(H5Sclose(fspace));
   for (size_t i = 0; i < len; i++) {
     if (f->scale) buf[i] /= 255.0;
     buf[i] = PetscMin(PetscMax(buf[i], 0.0), 1.0);
@@ -122,16 +122,16 @@ static PetscErrorCode ReadDataset(const char path[], hid_t file, const char name
 
   PetscFunctionBegin;
   PetscCheck(H5Lexists(file, name, H5P_DEFAULT) > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s has no /%s dataset", path, name);
-  PetscCallHDF5Id(dset, H5Dopen2(file, name, H5P_DEFAULT));
-  PetscCallHDF5Id(space, H5Dget_space(dset));
+  SanetCallHDF5Id(dset, H5Dopen2(file, name, H5P_DEFAULT));
+  SanetCallHDF5Id(space, H5Dget_space(dset));
   PetscCheck(H5Sget_simple_extent_ndims(space) == ndims, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /%s must have %d dimension%s", path, name, ndims, ndims > 1 ? "s" : "");
-  PetscCallHDF5(H5Sget_simple_extent_dims(space, dims, NULL));
+  SanetCallHDF5(H5Sget_simple_extent_dims(space, dims, NULL));
   for (int d = 0; d < ndims; d++) n *= dims[d];
   PetscCheck(n >= 1, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /%s is empty", path, name);
   PetscCall(PetscMalloc(n * elsize, buf));
-  PetscCallHDF5(H5Dread(dset, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, *buf));
-  PetscCallHDF5(H5Sclose(space));
-  PetscCallHDF5(H5Dclose(dset));
+  SanetCallHDF5(H5Dread(dset, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, *buf));
+  SanetCallHDF5(H5Sclose(space));
+  SanetCallHDF5(H5Dclose(dset));
   PetscFunctionReturn(0);
 }
 
@@ -281,24 +281,24 @@ static PetscErrorCode ReadStringAttribute(const char path[], hid_t obj, const ch
   PetscFunctionBegin;
   *value = NULL;
   if (H5Aexists(obj, name) <= 0) PetscFunctionReturn(0);
-  PetscCallHDF5Id(attr, H5Aopen(obj, name, H5P_DEFAULT));
-  PetscCallHDF5Id(type, H5Aget_type(attr));
+  SanetCallHDF5Id(attr, H5Aopen(obj, name, H5P_DEFAULT));
+  SanetCallHDF5Id(type, H5Aget_type(attr));
   PetscCheck(H5Tget_class(type) == H5T_STRING, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: attribute %s is not a string", path, name);
   if (H5Tis_variable_str(type) > 0) {
     char *v = NULL;
-    PetscCallHDF5Id(memtype, H5Tcopy(H5T_C_S1));
-    PetscCallHDF5(H5Tset_size(memtype, H5T_VARIABLE));
-    PetscCallHDF5(H5Aread(attr, memtype, &v));
+    SanetCallHDF5Id(memtype, H5Tcopy(H5T_C_S1));
+    SanetCallHDF5(H5Tset_size(memtype, H5T_VARIABLE));
+    SanetCallHDF5(H5Aread(attr, memtype, &v));
     PetscCall(PetscStrallocpy(v ? v : "", value));
     if (v) H5free_memory(v);
-    PetscCallHDF5(H5Tclose(memtype));
+    SanetCallHDF5(H5Tclose(memtype));
   } else {
     len = H5Tget_size(type);
     PetscCall(PetscCalloc1(len + 1, value));
-    PetscCallHDF5(H5Aread(attr, type, *value));
+    SanetCallHDF5(H5Aread(attr, type, *value));
   }
-  PetscCallHDF5(H5Tclose(type));
-  PetscCallHDF5(H5Aclose(attr));
+  SanetCallHDF5(H5Tclose(type));
+  SanetCallHDF5(H5Aclose(attr));
   PetscFunctionReturn(0);
 }
 
@@ -309,9 +309,9 @@ static PetscErrorCode ReadIntAttribute(hid_t obj, const char name[], int64_t *va
   PetscFunctionBegin;
   *found = (PetscBool)(H5Aexists(obj, name) > 0);
   if (!*found) PetscFunctionReturn(0);
-  PetscCallHDF5Id(attr, H5Aopen(obj, name, H5P_DEFAULT));
-  PetscCallHDF5(H5Aread(attr, H5T_NATIVE_INT64, value));
-  PetscCallHDF5(H5Aclose(attr));
+  SanetCallHDF5Id(attr, H5Aopen(obj, name, H5P_DEFAULT));
+  SanetCallHDF5(H5Aread(attr, H5T_NATIVE_INT64, value));
+  SanetCallHDF5(H5Aclose(attr));
   PetscFunctionReturn(0);
 }
 
@@ -354,12 +354,12 @@ static PetscErrorCode ReadStages(const char dir[], const char result[], hid_t rf
       continue;
     }
     PetscCall(CheckHDF5File("stage file", s->path));
-    PetscCallHDF5Id(f, H5Fopen(s->path, H5F_ACC_RDONLY, H5P_DEFAULT));
+    SanetCallHDF5Id(f, H5Fopen(s->path, H5F_ACC_RDONLY, H5P_DEFAULT));
     PetscCall(ReadStringAttribute(s->path, f, "digest", &have));
     if (!have || strcmp(have, want)) {
       PetscCall(PetscPrintf(PETSC_COMM_SELF, "%s: digest %s, but %s was made from %s (the file is from another run): not used\n", s->path, have ? have : "(none)", result, want));
       PetscCall(PetscFree(have));
-      PetscCallHDF5(H5Fclose(f));
+      SanetCallHDF5(H5Fclose(f));
       continue;
     }
     PetscCall(PetscFree(have));
@@ -375,7 +375,7 @@ static PetscErrorCode ReadStages(const char dir[], const char result[], hid_t rf
       s->input[d] = found ? v : -1;
     }
     PetscCall(ReadStringAttribute(s->path, f, "procedures", &s->procedures));
-    PetscCallHDF5(H5Fclose(f));
+    SanetCallHDF5(H5Fclose(f));
     PetscCall(PetscPrintf(PETSC_COMM_SELF, "stage file of this run: %s\n", s->path));
     n++;
   }
@@ -419,9 +419,9 @@ static PetscErrorCode RunResultRead(ImageFile *img, const char result[], hid_t r
       PetscCheck(rr->truth[i] >= 0 && rr->truth[i] < 1000000, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "-input %s: /labels[%" PetscInt_FMT "] = %d is not a class id", img->path, i, rr->truth[i]);
       rr->nclasses = PetscMax(rr->nclasses, (PetscInt)rr->truth[i] + 1);
     }
-    PetscCallHDF5Id(dset, H5Dopen2(img->file, "labels", H5P_DEFAULT));
+    SanetCallHDF5Id(dset, H5Dopen2(img->file, "labels", H5P_DEFAULT));
     PetscCall(ReadStringAttribute(img->path, dset, "classes", &names));
-    PetscCallHDF5(H5Dclose(dset));
+    SanetCallHDF5(H5Dclose(dset));
     if (names) {
       char *save = NULL, *line = strtok_r(names, "\n", &save);
       PetscCall(PetscCalloc1(rr->nclasses, &rr->classname));
@@ -799,15 +799,15 @@ static PetscErrorCode PictureSpectrum(PetscInt nstages, const StageInfo stages[]
     PetscInt  *group, ngroup = 0;
     char      *lines, *save = NULL, *line;
     if (!stages[s].procedures) continue; /* not a spectral layer */
-    PetscCallHDF5Id(f, H5Fopen(stages[s].path, H5F_ACC_RDONLY, H5P_DEFAULT));
+    SanetCallHDF5Id(f, H5Fopen(stages[s].path, H5F_ACC_RDONLY, H5P_DEFAULT));
     if (H5Lexists(f, "eigval", H5P_DEFAULT) <= 0) {
-      PetscCallHDF5(H5Fclose(f));
+      SanetCallHDF5(H5Fclose(f));
       continue;
     }
     PetscCall(ReadDataset(stages[s].path, f, "eigval", H5T_NATIVE_DOUBLE, 1, dims, (void **)&eig, sizeof(PetscReal)));
     PetscCall(ReadDataset(stages[s].path, f, "group", sizeof(PetscInt) == 4 ? H5T_NATIVE_INT : H5T_NATIVE_LLONG, 1, gdims, (void **)&group, sizeof(PetscInt)));
     PetscCheck(gdims[0] == dims[0], PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /group has %llu entries but /eigval %llu", stages[s].path, (unsigned long long)gdims[0], (unsigned long long)dims[0]);
-    PetscCallHDF5(H5Fclose(f));
+    SanetCallHDF5(H5Fclose(f));
     PetscCall(PetscStrallocpy(stages[s].procedures, &lines));
     line = strtok_r(lines, "\n", &save);
     /* the channels of a procedure are consecutive; its summary line names it */
@@ -844,10 +844,10 @@ static PetscErrorCode PictureSpectrum(PetscInt nstages, const StageInfo stages[]
     hid_t     root;
     PetscCall(ReadDataset(result, rfile, "selection", H5T_NATIVE_DOUBLE, 2, dims, (void **)&sel, sizeof(PetscReal)));
     PetscCheck(dims[1] >= 3, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /selection has %llu columns, not K, neig, modularity, ...", result, (unsigned long long)dims[1]);
-    PetscCallHDF5Id(root, H5Gopen2(rfile, "/", H5P_DEFAULT));
+    SanetCallHDF5Id(root, H5Gopen2(rfile, "/", H5P_DEFAULT));
     PetscCall(ReadIntAttribute(root, "K", &K, &fk));
     PetscCall(ReadIntAttribute(root, "neig", &neig, &fn));
-    PetscCallHDF5(H5Gclose(root));
+    SanetCallHDF5(H5Gclose(root));
     /* 0: count varies at the chosen K; 1: K varies at the chosen count */
     for (int by = 0; by < 2 && fk && fn; by++) {
       PetscInt n = 0;
@@ -906,12 +906,12 @@ static PetscErrorCode PicturePatterns(ImageFile *img, const StageInfo *si, Petsc
   Canvas         cv;
 
   PetscFunctionBegin;
-  PetscCallHDF5Id(file, H5Fopen(stage, H5F_ACC_RDONLY, H5P_DEFAULT));
+  SanetCallHDF5Id(file, H5Fopen(stage, H5F_ACC_RDONLY, H5P_DEFAULT));
   PetscCheck(H5Lexists(file, "maps", H5P_DEFAULT) > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s has no /maps dataset", stage);
-  PetscCallHDF5Id(dset, H5Dopen2(file, "maps", H5P_DEFAULT));
-  PetscCallHDF5Id(fspace, H5Dget_space(dset));
+  SanetCallHDF5Id(dset, H5Dopen2(file, "maps", H5P_DEFAULT));
+  SanetCallHDF5Id(fspace, H5Dget_space(dset));
   PetscCheck(H5Sget_simple_extent_ndims(fspace) == 4, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /maps must have 4 dimensions [N,m,n,c]", stage);
-  PetscCallHDF5(H5Sget_simple_extent_dims(fspace, dims, NULL));
+  SanetCallHDF5(H5Sget_simple_extent_dims(fspace, dims, NULL));
   PetscCheck(dims[0] == img->dims[0], PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s has maps of %llu images but -input %s has %llu", stage, (unsigned long long)dims[0], img->path, (unsigned long long)img->dims[0]);
   N = PetscMin((PetscInt)dims[0], maximages);
   m = (PetscInt)dims[1];
@@ -931,13 +931,13 @@ static PetscErrorCode PicturePatterns(ImageFile *img, const StageInfo *si, Petsc
   cnt[2] = (hsize_t)n;
   cnt[3] = (hsize_t)c;
   PetscCall(PetscMalloc1((size_t)N * ppi * c, &maps));
-  PetscCallHDF5(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, off, NULL, cnt, NULL));
-  PetscCallHDF5Id(mspace, H5Screate_simple(4, cnt, NULL));
-  PetscCallHDF5(H5Dread(dset, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT, maps));
-  PetscCallHDF5(H5Sclose(mspace));
-  PetscCallHDF5(H5Sclose(fspace));
-  PetscCallHDF5(H5Dclose(dset));
-  PetscCallHDF5(H5Fclose(file));
+  SanetCallHDF5(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, off, NULL, cnt, NULL));
+  SanetCallHDF5Id(mspace, H5Screate_simple(4, cnt, NULL));
+  SanetCallHDF5(H5Dread(dset, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT, maps));
+  SanetCallHDF5(H5Sclose(mspace));
+  SanetCallHDF5(H5Sclose(fspace));
+  SanetCallHDF5(H5Dclose(dset));
+  SanetCallHDF5(H5Fclose(file));
 
   /* Rows whose features are all zero are patches the layer left out of its graphs
      (flat patches with -zero_patches drop): they are not patterns. */
@@ -1044,7 +1044,7 @@ static PetscErrorCode Run(void)
   PetscCall(PetscSNPrintf(result, sizeof(result), "%s/result.h5", dir));
   PetscCheck(!access(result, R_OK), PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot read %s (%s): run build/sanet with -output %s first", result, strerror(errno), dir);
   PetscCall(CheckHDF5File("-output", result));
-  PetscCallHDF5Id(rfile, H5Fopen(result, H5F_ACC_RDONLY, H5P_DEFAULT));
+  SanetCallHDF5Id(rfile, H5Fopen(result, H5F_ACC_RDONLY, H5P_DEFAULT));
   PetscCall(RunResultRead(&img, result, rfile, &rr));
   PetscCall(ReadStages(dir, result, rfile, &nstages, &stages));
 
@@ -1060,7 +1060,7 @@ static PetscErrorCode Run(void)
   PetscCall(PictureEmbedding(&rr, out));
   PetscCall(PetscSNPrintf(out, sizeof(out), "%s/spectrum.png", dir));
   PetscCall(PictureSpectrum(nstages, stages, result, rfile, out));
-  PetscCallHDF5(H5Fclose(rfile));
+  SanetCallHDF5(H5Fclose(rfile));
 
   if (P > 0) {
     const StageInfo *first = NULL;

@@ -1,4 +1,4 @@
-#include "sanet.h"
+#include "sanet/h5.h"
 #include <unistd.h>
 #include <ctype.h>
 
@@ -122,7 +122,7 @@ static PetscErrorCode WriteStage(MPI_Comm comm, hid_t file, void *ctx)
     PetscCall(SanetH5WriteRows(file, "eigval", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, cdim, 0, rank ? 0 : maps->c, maps->eigval));
     PetscCall(SanetH5WriteRows(file, "group", sizeof(PetscInt) == 4 ? H5T_NATIVE_INT : H5T_NATIVE_LLONG, H5T_STD_I64LE, 1, cdim, 0, rank ? 0 : maps->c, maps->group));
   }
-  PetscCallHDF5Id(root, H5Gopen2(file, "/", H5P_DEFAULT));
+  SanetCallHDF5Id(root, H5Gopen2(file, "/", H5P_DEFAULT));
   PetscCall(SanetH5WriteStringAttribute(root, "stage", sc->stage));
   PetscCall(SanetH5WriteStringAttribute(root, "digest", hex));
   PetscCall(SanetH5WriteStringAttribute(root, "options", sc->options[0] ? sc->options : "(defaults)"));
@@ -141,7 +141,7 @@ static PetscErrorCode WriteStage(MPI_Comm comm, hid_t file, void *ctx)
     const char *name[4] = {"patch_h", "patch_w", "patch_stride", "patch_pad"};
     for (int d = 0; d < 4; d++) PetscCall(SanetH5WriteAttribute(root, name[d], H5T_NATIVE_INT64, &v[d]));
   }
-  PetscCallHDF5(H5Gclose(root));
+  SanetCallHDF5(H5Gclose(root));
   PetscFunctionReturn(0);
 }
 
@@ -198,10 +198,10 @@ static PetscErrorCode CheckpointCheckShape(MPI_Comm comm, const char path[], uin
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  PetscCallHDF5(H5Eget_auto2(H5E_DEFAULT, &efunc, &edata));
-  PetscCallHDF5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
+  SanetCallHDF5(H5Eget_auto2(H5E_DEFAULT, &efunc, &edata));
+  SanetCallHDF5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
   if (!rank) PetscCall(CheckpointInspect(path, digest, Nglobal, shape, why, whylen));
-  PetscCallHDF5(H5Eset_auto2(H5E_DEFAULT, efunc, edata));
+  SanetCallHDF5(H5Eset_auto2(H5E_DEFAULT, efunc, edata));
   PetscCallMPI(MPI_Bcast(why, (PetscMPIInt)whylen, MPI_CHAR, 0, comm));
   PetscCallMPI(MPI_Bcast(shape, 4, MPI_INT64_T, 0, comm));
   PetscFunctionReturn(0);
@@ -230,10 +230,10 @@ PetscErrorCode SanetCheckpointLoad(MPI_Comm comm, const char path[], uint64_t di
     PetscFunctionReturn(0);
   }
   PetscCall(SanetMapsCreate(comm, Nglobal, shape[1], shape[2], shape[3], maps));
-  PetscCallHDF5Id(fapl, H5Pcreate(H5P_FILE_ACCESS));
-  PetscCallHDF5(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL));
-  PetscCallHDF5Id(file, H5Fopen(path, H5F_ACC_RDONLY, fapl));
-  PetscCallHDF5(H5Pclose(fapl));
+  SanetCallHDF5Id(fapl, H5Pcreate(H5P_FILE_ACCESS));
+  SanetCallHDF5(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL));
+  SanetCallHDF5Id(file, H5Fopen(path, H5F_ACC_RDONLY, fapl));
+  SanetCallHDF5(H5Pclose(fapl));
   {
     hsize_t dims[4] = {(hsize_t)shape[0], (hsize_t)shape[1], (hsize_t)shape[2], (hsize_t)shape[3]}, cdim[1] = {(hsize_t)shape[3]};
     PetscCall(SanetH5ReadRows(file, "maps", H5T_NATIVE_DOUBLE, 4, dims, maps->istart, maps->nlocal, maps->data));
@@ -244,7 +244,7 @@ PetscErrorCode SanetCheckpointLoad(MPI_Comm comm, const char path[], uint64_t di
       PetscCall(SanetH5ReadRows(file, "group", sizeof(PetscInt) == 4 ? H5T_NATIVE_INT : H5T_NATIVE_LLONG, 1, cdim, 0, shape[3], maps->group));
     }
   }
-  PetscCallHDF5(H5Fclose(file));
+  SanetCallHDF5(H5Fclose(file));
   *loaded = PETSC_TRUE;
   PetscFunctionReturn(0);
 }

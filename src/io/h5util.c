@@ -1,4 +1,4 @@
-#include "sanet.h"
+#include "sanet/h5.h"
 #include <errno.h>
 #include <sys/statvfs.h>
 
@@ -13,26 +13,26 @@ static PetscErrorCode RowTransfer(hid_t file, const char name[], hid_t memtype, 
   start[0] = (hsize_t)rowstart;
   count[0] = (hsize_t)nrows;
   if (write) {
-    PetscCallHDF5Id(fspace, H5Screate_simple(ndims, dims, NULL));
-    PetscCallHDF5Id(dset, H5Dcreate2(file, name, filetype, fspace, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    SanetCallHDF5Id(fspace, H5Screate_simple(ndims, dims, NULL));
+    SanetCallHDF5Id(dset, H5Dcreate2(file, name, filetype, fspace, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
   } else {
-    PetscCallHDF5Id(dset, H5Dopen2(file, name, H5P_DEFAULT));
-    PetscCallHDF5Id(fspace, H5Dget_space(dset));
+    SanetCallHDF5Id(dset, H5Dopen2(file, name, H5P_DEFAULT));
+    SanetCallHDF5Id(fspace, H5Dget_space(dset));
   }
-  PetscCallHDF5Id(mspace, H5Screate_simple(ndims, count, NULL));
-  if (nrows > 0) PetscCallHDF5(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL));
+  SanetCallHDF5Id(mspace, H5Screate_simple(ndims, count, NULL));
+  if (nrows > 0) SanetCallHDF5(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL));
   else {
-    PetscCallHDF5(H5Sselect_none(fspace));
-    PetscCallHDF5(H5Sselect_none(mspace));
+    SanetCallHDF5(H5Sselect_none(fspace));
+    SanetCallHDF5(H5Sselect_none(mspace));
   }
-  PetscCallHDF5Id(xfer, H5Pcreate(H5P_DATASET_XFER));
-  PetscCallHDF5(H5Pset_dxpl_mpio(xfer, H5FD_MPIO_COLLECTIVE));
-  if (write) PetscCallHDF5(H5Dwrite(dset, memtype, mspace, fspace, xfer, buf));
-  else PetscCallHDF5(H5Dread(dset, memtype, mspace, fspace, xfer, buf));
-  PetscCallHDF5(H5Pclose(xfer));
-  PetscCallHDF5(H5Sclose(mspace));
-  PetscCallHDF5(H5Dclose(dset));
-  PetscCallHDF5(H5Sclose(fspace));
+  SanetCallHDF5Id(xfer, H5Pcreate(H5P_DATASET_XFER));
+  SanetCallHDF5(H5Pset_dxpl_mpio(xfer, H5FD_MPIO_COLLECTIVE));
+  if (write) SanetCallHDF5(H5Dwrite(dset, memtype, mspace, fspace, xfer, buf));
+  else SanetCallHDF5(H5Dread(dset, memtype, mspace, fspace, xfer, buf));
+  SanetCallHDF5(H5Pclose(xfer));
+  SanetCallHDF5(H5Sclose(mspace));
+  SanetCallHDF5(H5Dclose(dset));
+  SanetCallHDF5(H5Sclose(fspace));
   PetscFunctionReturn(0);
 }
 
@@ -55,11 +55,11 @@ PetscErrorCode SanetH5WriteAttribute(hid_t obj, const char name[], hid_t type, c
   hid_t space, attr;
 
   PetscFunctionBegin;
-  PetscCallHDF5Id(space, H5Screate(H5S_SCALAR));
-  PetscCallHDF5Id(attr, H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT));
-  PetscCallHDF5(H5Awrite(attr, type, value));
-  PetscCallHDF5(H5Aclose(attr));
-  PetscCallHDF5(H5Sclose(space));
+  SanetCallHDF5Id(space, H5Screate(H5S_SCALAR));
+  SanetCallHDF5Id(attr, H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT));
+  SanetCallHDF5(H5Awrite(attr, type, value));
+  SanetCallHDF5(H5Aclose(attr));
+  SanetCallHDF5(H5Sclose(space));
   PetscFunctionReturn(0);
 }
 
@@ -68,10 +68,10 @@ PetscErrorCode SanetH5WriteStringAttribute(hid_t obj, const char name[], const c
   hid_t type;
 
   PetscFunctionBegin;
-  PetscCallHDF5Id(type, H5Tcopy(H5T_C_S1));
-  PetscCallHDF5(H5Tset_size(type, strlen(value) + 1));
+  SanetCallHDF5Id(type, H5Tcopy(H5T_C_S1));
+  SanetCallHDF5(H5Tset_size(type, strlen(value) + 1));
   PetscCall(SanetH5WriteAttribute(obj, name, type, value));
-  PetscCallHDF5(H5Tclose(type));
+  SanetCallHDF5(H5Tclose(type));
   PetscFunctionReturn(0);
 }
 
@@ -116,11 +116,11 @@ PetscErrorCode SanetH5WriteAtomic(MPI_Comm comm, const char path[], PetscErrorCo
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCall(PetscSNPrintf(tmp, sizeof(tmp), "%s.tmp", path));
-  PetscCallHDF5Id(fapl, H5Pcreate(H5P_FILE_ACCESS));
-  PetscCallHDF5(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL));
+  SanetCallHDF5Id(fapl, H5Pcreate(H5P_FILE_ACCESS));
+  SanetCallHDF5(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL));
   file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
   err  = errno;
-  PetscCallHDF5(H5Pclose(fapl));
+  SanetCallHDF5(H5Pclose(fapl));
   PetscCheck(file >= 0, comm, PETSC_ERR_FILE_WRITE, "Cannot create %s: %s", tmp, err ? strerror(err) : "is the output directory writable?");
   err = 0;
   ierr = (*body)(comm, file, ctx);

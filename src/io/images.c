@@ -1,4 +1,4 @@
-#include "sanet.h"
+#include "sanet/h5.h"
 #include <sys/stat.h>
 #include <stdint.h>
 #include <math.h>
@@ -69,7 +69,7 @@ static PetscErrorCode CheckStored(MPI_Comm comm, const char path[], hid_t dset, 
   H5D_layout_t layout;
 
   PetscFunctionBegin;
-  PetscCallHDF5Id(dcpl, H5Dget_create_plist(dset));
+  SanetCallHDF5Id(dcpl, H5Dget_create_plist(dset));
   layout     = H5Pget_layout(dcpl);
   *isvirtual = (PetscBool)(layout == H5D_VIRTUAL);
   if (layout == H5D_VIRTUAL) {
@@ -86,11 +86,11 @@ static PetscErrorCode CheckStored(MPI_Comm comm, const char path[], hid_t dset, 
       PetscCall(PetscSNPrintf(missing, sizeof(missing), "%s%s", src[0] == '/' ? "" : dir, src));
       if (!access(missing, R_OK)) missing[0] = 0;
     }
-    PetscCallHDF5(H5Pclose(dcpl)); /* before any error return: HDF5 cannot free it at exit */
+    SanetCallHDF5(H5Pclose(dcpl)); /* before any error return: HDF5 cannot free it at exit */
     PetscCheck(count > 0, comm, PETSC_ERR_FILE_UNEXPECTED, "Input file %s: the virtual /images maps no source data", path);
     PetscCheck(!missing[0], comm, PETSC_ERR_FILE_OPEN, "Input file %s: source file %s of the virtual /images does not exist or is not readable", path, missing);
   } else {
-    PetscCallHDF5(H5Pclose(dcpl));
+    SanetCallHDF5(H5Pclose(dcpl));
     PetscCheck(H5Dget_storage_size(dset) > 0, comm, PETSC_ERR_FILE_UNEXPECTED, "Input file %s: /images has no data stored", path);
   }
   PetscFunctionReturn(0);
@@ -106,13 +106,13 @@ static PetscErrorCode SelectBlock(hid_t fspace, int rank, const hsize_t dims[], 
   off[0] = (hsize_t)start;
   cnt[0] = (hsize_t)count;
   if (count > 0) {
-    PetscCallHDF5(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, off, NULL, cnt, NULL));
-    PetscCallHDF5Id(*mspace, H5Screate_simple(rank, cnt, NULL));
+    SanetCallHDF5(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, off, NULL, cnt, NULL));
+    SanetCallHDF5Id(*mspace, H5Screate_simple(rank, cnt, NULL));
   } else {
     /* empty ranks still take part in the collective read */
-    PetscCallHDF5(H5Sselect_none(fspace));
-    PetscCallHDF5Id(*mspace, H5Screate_simple(1, &one, NULL));
-    PetscCallHDF5(H5Sselect_none(*mspace));
+    SanetCallHDF5(H5Sselect_none(fspace));
+    SanetCallHDF5Id(*mspace, H5Screate_simple(1, &one, NULL));
+    SanetCallHDF5(H5Sselect_none(*mspace));
   }
   PetscFunctionReturn(0);
 }
@@ -126,18 +126,18 @@ static PetscErrorCode ReadBlock(const char path[], H5Handles *h, PetscBool isvir
 
   PetscFunctionBegin;
   if (!isvirtual) {
-    PetscCallHDF5(H5Dread(h->dset, memtype, h->mspace, h->fspace, h->dxpl, buf));
+    SanetCallHDF5(H5Dread(h->dset, memtype, h->mspace, h->fspace, h->dxpl, buf));
     PetscFunctionReturn(0);
   }
-  PetscCallHDF5Id(file, H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT));
-  PetscCallHDF5Id(dset, H5Dopen2(file, "images", H5P_DEFAULT));
-  PetscCallHDF5Id(fspace, H5Dget_space(dset));
+  SanetCallHDF5Id(file, H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT));
+  SanetCallHDF5Id(dset, H5Dopen2(file, "images", H5P_DEFAULT));
+  SanetCallHDF5Id(fspace, H5Dget_space(dset));
   PetscCall(SelectBlock(fspace, 4, dims, maps->istart, maps->nlocal, &mspace));
-  PetscCallHDF5(H5Dread(dset, memtype, mspace, fspace, H5P_DEFAULT, buf));
-  PetscCallHDF5(H5Sclose(mspace));
-  PetscCallHDF5(H5Sclose(fspace));
-  PetscCallHDF5(H5Dclose(dset));
-  PetscCallHDF5(H5Fclose(file));
+  SanetCallHDF5(H5Dread(dset, memtype, mspace, fspace, H5P_DEFAULT, buf));
+  SanetCallHDF5(H5Sclose(mspace));
+  SanetCallHDF5(H5Sclose(fspace));
+  SanetCallHDF5(H5Dclose(dset));
+  SanetCallHDF5(H5Fclose(file));
   PetscFunctionReturn(0);
 }
 
@@ -157,10 +157,10 @@ static PetscErrorCode LoadPixels(MPI_Comm comm, const char path[], H5Handles *h,
   PetscCheck(H5Lexists(h->file, "images", H5P_DEFAULT) > 0, comm, PETSC_ERR_FILE_UNEXPECTED, "Input file %s has no dataset /images", path);
   h->dset = H5Dopen2(h->file, "images", H5P_DEFAULT);
   PetscCheck(h->dset >= 0, comm, PETSC_ERR_FILE_UNEXPECTED, "Input file %s: /images is not a dataset", path);
-  PetscCallHDF5Id(h->fspace, H5Dget_space(h->dset));
+  SanetCallHDF5Id(h->fspace, H5Dget_space(h->dset));
   ndims = H5Sget_simple_extent_ndims(h->fspace);
   PetscCheck(ndims == 4, comm, PETSC_ERR_FILE_UNEXPECTED, "Input file %s: /images has rank %d, expected 4 dimensions [N,H,W,C]", path, ndims);
-  PetscCallHDF5(H5Sget_simple_extent_dims(h->fspace, dims, NULL));
+  SanetCallHDF5(H5Sget_simple_extent_dims(h->fspace, dims, NULL));
   for (int d = 0; d < 4; d++) {
     PetscCheck(dims[d] > 0, comm, PETSC_ERR_FILE_UNEXPECTED, "Input file %s: /images dimension %d is zero", path, d);
     PetscCheck(dims[d] <= (hsize_t)PETSC_MAX_INT, comm, PETSC_ERR_FILE_UNEXPECTED, "Input file %s: /images dimension %d (%llu) is too large", path, d, (unsigned long long)dims[d]);
@@ -170,12 +170,12 @@ static PetscErrorCode LoadPixels(MPI_Comm comm, const char path[], H5Handles *h,
   /* one image must be addressable with PetscInt */
   PetscCheck(dims[1] * dims[2] * dims[3] <= (hsize_t)PETSC_MAX_INT, comm, PETSC_ERR_FILE_UNEXPECTED, "Input file %s: /images has too many values per image (H*W*C)", path);
 
-  PetscCallHDF5Id(dtype, H5Dget_type(h->dset));
+  SanetCallHDF5Id(dtype, H5Dget_type(h->dset));
   cls   = H5Tget_class(dtype);
   tsize = H5Tget_size(dtype);
   if (cls == H5T_INTEGER && tsize == 1 && H5Tget_sign(dtype) == H5T_SGN_NONE) isbyte = PETSC_TRUE;
   if (cls == H5T_FLOAT && (tsize == 4 || tsize == 8)) isfloat = PETSC_TRUE;
-  PetscCallHDF5(H5Tclose(dtype));
+  SanetCallHDF5(H5Tclose(dtype));
   PetscCheck(isbyte || isfloat, comm, PETSC_ERR_FILE_UNEXPECTED, "Input file %s: /images must be uint8 (0..255) or float32 (0..1), found another type", path);
   PetscCall(CheckStored(comm, path, h->dset, &isvirtual));
 
@@ -230,16 +230,16 @@ static PetscErrorCode LoadLabels(MPI_Comm comm, const char path[], H5Handles *h,
   if (H5Lexists(h->file, "labels", H5P_DEFAULT) <= 0) PetscFunctionReturn(0);
   h->lset = H5Dopen2(h->file, "labels", H5P_DEFAULT);
   PetscCheck(h->lset >= 0, comm, PETSC_ERR_FILE_UNEXPECTED, "Input file %s: /labels is not a dataset", path);
-  PetscCallHDF5Id(h->ltype, H5Dget_type(h->lset));
+  SanetCallHDF5Id(h->ltype, H5Dget_type(h->lset));
   PetscCheck(H5Tget_class(h->ltype) == H5T_INTEGER, comm, PETSC_ERR_FILE_UNEXPECTED, "Input file %s: /labels must have an integer type", path);
-  PetscCallHDF5Id(h->lspace, H5Dget_space(h->lset));
+  SanetCallHDF5Id(h->lspace, H5Dget_space(h->lset));
   ndims = H5Sget_simple_extent_ndims(h->lspace);
   PetscCheck(ndims == 1, comm, PETSC_ERR_FILE_UNEXPECTED, "Input file %s: /labels has rank %d, expected 1", path, ndims);
-  PetscCallHDF5(H5Sget_simple_extent_dims(h->lspace, dims, NULL));
+  SanetCallHDF5(H5Sget_simple_extent_dims(h->lspace, dims, NULL));
   PetscCheck(dims[0] == (hsize_t)maps->Nglobal, comm, PETSC_ERR_FILE_UNEXPECTED, "Input file %s: /labels has %llu entries but /images has %" PetscInt_FMT " images", path, (unsigned long long)dims[0], maps->Nglobal);
   PetscCall(SelectBlock(h->lspace, 1, dims, maps->istart, maps->nlocal, &h->lmspace));
   PetscCall(PetscMalloc1(maps->nlocal ? maps->nlocal : 1, &buf));
-  PetscCallHDF5(H5Dread(h->lset, H5T_NATIVE_LLONG, h->lmspace, h->lspace, h->dxpl, buf));
+  SanetCallHDF5(H5Dread(h->lset, H5T_NATIVE_LLONG, h->lmspace, h->lspace, h->dxpl, buf));
   for (PetscInt i = 0; i < maps->nlocal; i++) {
     range[0] = PetscMin(range[0], buf[i]);
     range[1] = PetscMax(range[1], buf[i]);
@@ -284,12 +284,12 @@ static PetscErrorCode LoadAll(MPI_Comm comm, const char path[], H5Handles *h, Sa
 {
   PetscFunctionBegin;
   PetscCall(CheckIsHDF5(comm, path));
-  PetscCallHDF5Id(h->fapl, H5Pcreate(H5P_FILE_ACCESS));
-  PetscCallHDF5(H5Pset_fapl_mpio(h->fapl, comm, MPI_INFO_NULL));
+  SanetCallHDF5Id(h->fapl, H5Pcreate(H5P_FILE_ACCESS));
+  SanetCallHDF5(H5Pset_fapl_mpio(h->fapl, comm, MPI_INFO_NULL));
   h->file = H5Fopen(path, H5F_ACC_RDONLY, h->fapl);
   PetscCheck(h->file >= 0, comm, PETSC_ERR_FILE_OPEN, "Cannot open HDF5 file %s", path);
-  PetscCallHDF5Id(h->dxpl, H5Pcreate(H5P_DATASET_XFER));
-  PetscCallHDF5(H5Pset_dxpl_mpio(h->dxpl, H5FD_MPIO_COLLECTIVE));
+  SanetCallHDF5Id(h->dxpl, H5Pcreate(H5P_DATASET_XFER));
+  SanetCallHDF5(H5Pset_dxpl_mpio(h->dxpl, H5FD_MPIO_COLLECTIVE));
   PetscCall(LoadPixels(comm, path, h, img));
   PetscCall(LoadLabels(comm, path, h, img));
   PetscFunctionReturn(0);
@@ -306,11 +306,11 @@ PetscErrorCode SanetImagesLoad(MPI_Comm comm, const char path[], SanetImages *im
   PetscCall(PetscMemzero(img, sizeof(*img)));
   H5HandlesInit(&h);
   /* our messages name the file and the problem; HDF5's own stack would only add noise */
-  PetscCallHDF5(H5Eget_auto2(H5E_DEFAULT, &efunc, &edata));
-  PetscCallHDF5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
+  SanetCallHDF5(H5Eget_auto2(H5E_DEFAULT, &efunc, &edata));
+  SanetCallHDF5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
   ierr = LoadAll(comm, path, &h, img);
   H5HandlesClose(&h);
-  PetscCallHDF5(H5Eset_auto2(H5E_DEFAULT, efunc, edata));
+  SanetCallHDF5(H5Eset_auto2(H5E_DEFAULT, efunc, edata));
   if (ierr) {
     PetscCall(SanetImagesDestroy(img));
     PetscCall(ierr);
@@ -356,27 +356,27 @@ static PetscErrorCode WriteAll(const char path[], const char tmp[], WHandles *w,
   chunk[1] = dims[1];
   chunk[2] = dims[2];
   chunk[3] = dims[3];
-  PetscCallHDF5Id(w->space, H5Screate_simple(4, dims, NULL));
-  PetscCallHDF5Id(w->dcpl, H5Pcreate(H5P_DATASET_CREATE));
-  PetscCallHDF5(H5Pset_chunk(w->dcpl, 4, chunk));
-  PetscCallHDF5(H5Pset_deflate(w->dcpl, 6));
-  PetscCallHDF5(H5Pset_obj_track_times(w->dcpl, 0)); /* same input, same bytes */
-  PetscCallHDF5Id(w->dset, H5Dcreate2(w->file, "images", H5T_STD_U8LE, w->space, H5P_DEFAULT, w->dcpl, H5P_DEFAULT));
-  PetscCallHDF5(H5Dwrite(w->dset, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, pixels));
-  PetscCallHDF5(H5Dclose(w->dset));
-  PetscCallHDF5(H5Pclose(w->dcpl));
-  PetscCallHDF5(H5Sclose(w->space));
+  SanetCallHDF5Id(w->space, H5Screate_simple(4, dims, NULL));
+  SanetCallHDF5Id(w->dcpl, H5Pcreate(H5P_DATASET_CREATE));
+  SanetCallHDF5(H5Pset_chunk(w->dcpl, 4, chunk));
+  SanetCallHDF5(H5Pset_deflate(w->dcpl, 6));
+  SanetCallHDF5(H5Pset_obj_track_times(w->dcpl, 0)); /* same input, same bytes */
+  SanetCallHDF5Id(w->dset, H5Dcreate2(w->file, "images", H5T_STD_U8LE, w->space, H5P_DEFAULT, w->dcpl, H5P_DEFAULT));
+  SanetCallHDF5(H5Dwrite(w->dset, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, pixels));
+  SanetCallHDF5(H5Dclose(w->dset));
+  SanetCallHDF5(H5Pclose(w->dcpl));
+  SanetCallHDF5(H5Sclose(w->space));
   w->dset = w->dcpl = w->space = -1;
   if (labels) {
     hsize_t lchunk = PetscMin((hsize_t)N, 65536);
 
-    PetscCallHDF5Id(w->space, H5Screate_simple(1, dims, NULL));
-    PetscCallHDF5Id(w->dcpl, H5Pcreate(H5P_DATASET_CREATE));
-    PetscCallHDF5(H5Pset_chunk(w->dcpl, 1, &lchunk));
-    PetscCallHDF5(H5Pset_deflate(w->dcpl, 6));
-    PetscCallHDF5(H5Pset_obj_track_times(w->dcpl, 0));
-    PetscCallHDF5Id(w->dset, H5Dcreate2(w->file, "labels", H5T_STD_I32LE, w->space, H5P_DEFAULT, w->dcpl, H5P_DEFAULT));
-    PetscCallHDF5(H5Dwrite(w->dset, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, labels));
+    SanetCallHDF5Id(w->space, H5Screate_simple(1, dims, NULL));
+    SanetCallHDF5Id(w->dcpl, H5Pcreate(H5P_DATASET_CREATE));
+    SanetCallHDF5(H5Pset_chunk(w->dcpl, 1, &lchunk));
+    SanetCallHDF5(H5Pset_deflate(w->dcpl, 6));
+    SanetCallHDF5(H5Pset_obj_track_times(w->dcpl, 0));
+    SanetCallHDF5Id(w->dset, H5Dcreate2(w->file, "labels", H5T_STD_I32LE, w->space, H5P_DEFAULT, w->dcpl, H5P_DEFAULT));
+    SanetCallHDF5(H5Dwrite(w->dset, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, labels));
     if (classes) PetscCall(SanetH5WriteStringAttribute(w->dset, "classes", classes));
   }
   WHandlesClose(w);
@@ -401,11 +401,11 @@ PetscErrorCode SanetWriteDatasetFile(const char path[], PetscInt N, PetscInt H, 
     PetscCall(PetscMalloc1(N, &lab));
     for (PetscInt i = 0; i < N; i++) lab[i] = (int)labels[i];
   }
-  PetscCallHDF5(H5Eget_auto2(H5E_DEFAULT, &efunc, &edata));
-  PetscCallHDF5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
+  SanetCallHDF5(H5Eget_auto2(H5E_DEFAULT, &efunc, &edata));
+  SanetCallHDF5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
   ierr = WriteAll(path, tmp, &w, N, H, W, C, pixels, lab, classes);
   WHandlesClose(&w);
-  PetscCallHDF5(H5Eset_auto2(H5E_DEFAULT, efunc, edata));
+  SanetCallHDF5(H5Eset_auto2(H5E_DEFAULT, efunc, edata));
   PetscCall(PetscFree(lab));
   if (ierr) {
     (void)remove(tmp); /* no partial output */

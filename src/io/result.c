@@ -1,4 +1,4 @@
-#include "sanet.h"
+#include "sanet/h5.h"
 
 typedef struct {
   PetscInt            Nglobal, nlocal, istart, D;
@@ -31,9 +31,9 @@ static PetscErrorCode WriteResult(MPI_Comm comm, hid_t file, void *ctx)
   PetscCall(PetscFree(lab32));
   {
     hid_t root;
-    PetscCallHDF5Id(root, H5Gopen2(file, "/", H5P_DEFAULT));
+    SanetCallHDF5Id(root, H5Gopen2(file, "/", H5P_DEFAULT));
     PetscCall(SanetH5WriteStringAttribute(root, "stages", rc->stages));
-    PetscCallHDF5(H5Gclose(root));
+    SanetCallHDF5(H5Gclose(root));
   }
   if (quality) {
     hsize_t qdims[2] = {(hsize_t)quality->ncand, (hsize_t)quality->ncol};
@@ -42,10 +42,10 @@ static PetscErrorCode WriteResult(MPI_Comm comm, hid_t file, void *ctx)
     int     iv;
     /* every rank holds the same candidate table; rank 0 writes its rows */
     PetscCall(SanetH5WriteRows(file, "selection", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 2, qdims, 0, rank ? 0 : quality->ncand, quality->cand));
-    PetscCallHDF5Id(dset, H5Dopen2(file, "selection", H5P_DEFAULT));
+    SanetCallHDF5Id(dset, H5Dopen2(file, "selection", H5P_DEFAULT));
     PetscCall(SanetH5WriteStringAttribute(dset, "columns", "K,neig,modularity,inertia,restarts_at_best"));
-    PetscCallHDF5(H5Dclose(dset));
-    PetscCallHDF5Id(root, H5Gopen2(file, "/", H5P_DEFAULT));
+    SanetCallHDF5(H5Dclose(dset));
+    SanetCallHDF5Id(root, H5Gopen2(file, "/", H5P_DEFAULT));
     v = (double)quality->modularity;
     PetscCall(SanetH5WriteAttribute(root, "modularity", H5T_NATIVE_DOUBLE, &v));
     iv = (int)quality->K;
@@ -55,7 +55,7 @@ static PetscErrorCode WriteResult(MPI_Comm comm, hid_t file, void *ctx)
     iv = (int)quality->Kestimate;
     PetscCall(SanetH5WriteAttribute(root, "K_estimate", H5T_NATIVE_INT, &iv));
     PetscCall(SanetH5WriteStringAttribute(root, "quality_graph", quality->graph));
-    PetscCallHDF5(H5Gclose(root));
+    SanetCallHDF5(H5Gclose(root));
   }
   if (metrics) {
     SanetMetrics m = *metrics;
@@ -74,12 +74,12 @@ static PetscErrorCode WriteResult(MPI_Comm comm, hid_t file, void *ctx)
       PetscCall(SanetH5WriteRows(file, "confusion", H5T_NATIVE_INT, H5T_STD_I32LE, 2, cdims, 0, rank ? 0 : shape[0], conf));
     }
     PetscCall(PetscFree(conf));
-    PetscCallHDF5Id(root, H5Gopen2(file, "/", H5P_DEFAULT));
+    SanetCallHDF5Id(root, H5Gopen2(file, "/", H5P_DEFAULT));
     PetscCall(SanetH5WriteAttribute(root, "ACC", H5T_NATIVE_DOUBLE, &m.acc));
     PetscCall(SanetH5WriteAttribute(root, "NMI", H5T_NATIVE_DOUBLE, &m.nmi));
     PetscCall(SanetH5WriteAttribute(root, "ARI", H5T_NATIVE_DOUBLE, &m.ari));
     PetscCall(SanetH5WriteAttribute(root, "FS", H5T_NATIVE_DOUBLE, &m.fs));
-    PetscCallHDF5(H5Gclose(root));
+    SanetCallHDF5(H5Gclose(root));
   }
   PetscFunctionReturn(0);
 }

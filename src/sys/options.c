@@ -1,4 +1,4 @@
-#include "sanet.h"
+#include "sanet/h5.h"
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
