@@ -36,5 +36,6 @@ for k in est:
     if k in meas: print(f'{k:12s} {est[k]:9.1f} {meas[k]:9.1f}  ' + (f'{est[k] / meas[k]:5.2f}' if meas[k] >= 1 else '    -'))
 print(tot[0] if tot else 'no estimate line')
 print([l for l in log if l.startswith('wrote ')][-1])
+print('\n'.join(l for l in log if l.startswith('metrics:')))
 PYEOF
 rm -rf "$out"
